@@ -1,0 +1,221 @@
+#include "proxy/server.h"
+
+#include <sys/stat.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "proxy/session.h"
+
+namespace pgshim::proxy {
+
+Server::Server(Config config) {
+  context_.config = std::move(config);
+  // A concurrency hint of 1: each io_context is run by exactly one thread.
+  for (int i = 0; i < context_.config.threads; ++i) {
+    workers_.push_back(std::make_unique<asio::io_context>(1));
+  }
+  for (auto& worker : workers_) guards_.push_back(asio::make_work_guard(*worker));
+  signals_ = std::make_unique<asio::signal_set>(*workers_.front(), SIGTERM, SIGINT, SIGHUP);
+  shutdown_timer_ = std::make_unique<asio::steady_timer>(*workers_.front());
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+Server::~Server() {
+  if (!unix_path_.empty()) std::filesystem::remove(unix_path_);
+}
+
+std::string Server::make_tls_contexts() {
+  const auto& c = context_.config;
+  try {
+    if (!c.tls_cert.empty()) {
+      auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+      tls->use_certificate_chain_file(c.tls_cert);
+      tls->use_private_key_file(c.tls_key, asio::ssl::context::pem);
+      context_.client_tls = std::move(tls);
+    }
+    auto upstream = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    upstream->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                          asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    if (c.upstream_tls == UpstreamTls::kVerifyFull) {
+      if (c.upstream_ca.empty()) {
+        upstream->set_default_verify_paths();
+      } else {
+        upstream->load_verify_file(c.upstream_ca);
+      }
+    } else {
+      upstream->set_verify_mode(asio::ssl::verify_none);
+    }
+    context_.upstream_tls = std::move(upstream);
+  } catch (const boost::system::system_error& e) {
+    return fmt::format("TLS setup failed: {}", e.what());
+  }
+  return "";
+}
+
+std::string Server::open() {
+  if (auto error = make_tls_contexts(); !error.empty()) return error;
+  auto& main = *workers_.front();
+  for (const auto& endpoint : context_.config.listen) {
+    try {
+      const tcp::endpoint where(asio::ip::make_address(endpoint.host), endpoint.port);
+      auto acceptor = std::make_unique<tcp::acceptor>(main, where, /*reuse_address=*/true);
+      spdlog::info("listening on {}:{}", endpoint.host, endpoint.port);
+      tcp_acceptors_.push_back(std::move(acceptor));
+    } catch (const boost::system::system_error& e) {
+      return fmt::format("cannot listen on {}:{}: {}", endpoint.host, endpoint.port, e.code().message());
+    }
+  }
+  if (!context_.config.unix_socket_dir.empty()) {
+    const int port = context_.config.listen.empty() ? 5432 : context_.config.listen.front().port;
+    unix_path_ = fmt::format("{}/.s.PGSQL.{}", context_.config.unix_socket_dir, port);
+    std::error_code ec;
+    std::filesystem::remove(unix_path_, ec);
+    try {
+      unix_acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(
+          main, asio::local::stream_protocol::endpoint(unix_path_));
+      ::chmod(unix_path_.c_str(), 0777);
+      spdlog::info("listening on {}", unix_path_);
+    } catch (const boost::system::system_error& e) {
+      return fmt::format("cannot listen on {}: {}", unix_path_, e.code().message());
+    }
+  }
+  return "";
+}
+
+int Server::run() {
+  for (auto& acceptor : tcp_acceptors_) {
+    asio::co_spawn(*workers_.front(), accept_tcp(*acceptor), asio::detached);
+  }
+  if (unix_acceptor_) asio::co_spawn(*workers_.front(), accept_unix(*unix_acceptor_), asio::detached);
+  std::function<void(boost::system::error_code, int)> on_signal_handler;
+  on_signal_handler = [this, &on_signal_handler](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    on_signal(signal);
+    if (!context_.shutting_down.load() || signal == SIGHUP) signals_->async_wait(on_signal_handler);
+  };
+  signals_->async_wait(on_signal_handler);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    threads.emplace_back([worker = workers_[i].get()] { worker->run(); });
+  }
+  workers_.front()->run();
+  for (auto& thread : threads) thread.join();
+  spdlog::info("pgshim stopped");
+  return 0;
+}
+
+asio::io_context& Server::next_worker() {
+  auto& worker = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  return worker;
+}
+
+asio::awaitable<void> Server::accept_tcp(tcp::acceptor& acceptor) {
+  for (;;) {
+    auto& worker = next_worker();
+    auto [ec, socket] = co_await acceptor.async_accept(worker, asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    start_session(Stream(std::move(socket)), worker);
+  }
+}
+
+asio::awaitable<void> Server::accept_unix(asio::local::stream_protocol::acceptor& acceptor) {
+  for (;;) {
+    auto& worker = next_worker();
+    auto [ec, socket] = co_await acceptor.async_accept(worker, asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    start_session(Stream(std::move(socket)), worker);
+  }
+}
+
+void Server::start_session(Stream client, asio::io_context& worker) {
+  const auto id = context_.next_session_id.fetch_add(1);
+  auto session = std::make_shared<Session>(context_, std::move(client), worker.get_executor(), id);
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.emplace(id, std::make_pair(std::weak_ptr<Session>(session), &worker));
+  }
+  asio::co_spawn(worker, session->run(), [this, id](std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("session {}: ended by an unexpected error: {}", id, e.what());
+      }
+    }
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(id);
+  });
+}
+
+void Server::on_signal(int signal) {
+  if (signal == SIGHUP) {
+    spdlog::info("SIGHUP received");
+    return;
+  }
+  if (context_.shutting_down.exchange(true)) return;
+  spdlog::info("{} received: no new connections; waiting up to {} ms for sessions to finish",
+               signal == SIGTERM ? "SIGTERM" : "SIGINT", context_.config.shutdown_grace.count());
+  begin_shutdown();
+}
+
+void Server::begin_shutdown() {
+  boost::system::error_code ec;
+  for (auto& acceptor : tcp_acceptors_) acceptor->close(ec);
+  if (unix_acceptor_) unix_acceptor_->close(ec);
+  if (!unix_path_.empty()) std::filesystem::remove(unix_path_, ec);
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [id, entry] : sessions_) {
+    asio::post(*entry.second, [weak = entry.first] {
+      if (auto session = weak.lock()) session->request_shutdown(false);
+    });
+  }
+  shutdown_deadline_ = std::chrono::steady_clock::now() + context_.config.shutdown_grace;
+  watch_shutdown();
+}
+
+// Polls until every session has ended, forcing them closed once the grace
+// period is over; then releases the workers so that run() returns.
+void Server::watch_shutdown() {
+  {
+    std::lock_guard lock(sessions_mutex_);
+    if (sessions_.empty()) {
+      signals_->cancel();
+      for (auto& guard : guards_) guard.reset();
+      return;
+    }
+    if (!forced_ && std::chrono::steady_clock::now() >= shutdown_deadline_) {
+      forced_ = true;
+      spdlog::info("grace period over: closing {} sessions", sessions_.size());
+      for (auto& [id, entry] : sessions_) {
+        asio::post(*entry.second, [weak = entry.first] {
+          if (auto session = weak.lock()) session->request_shutdown(true);
+        });
+      }
+    }
+  }
+  shutdown_timer_->expires_after(std::chrono::milliseconds(50));
+  shutdown_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) watch_shutdown();
+  });
+}
+
+}  // namespace pgshim::proxy

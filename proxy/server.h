@@ -1,0 +1,62 @@
+// The listening side of the proxy: TCP and Unix listeners, one io_context per
+// worker thread (sessions are spread round-robin and stay on their thread),
+// signals, and graceful shutdown (stop accepting, let sessions reach an idle
+// point, close what is left when the grace period ends).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "proxy/server_context.h"
+#include "proxy/stream.h"
+
+namespace pgshim::proxy {
+
+class Session;
+
+class Server {
+ public:
+  explicit Server(Config config);
+  ~Server();
+
+  // Opens the listeners; returns "" or a sentence saying what failed.
+  [[nodiscard]] std::string open();
+  // Serves until SIGTERM or SIGINT and the end of the grace period. Returns the exit code.
+  int run();
+
+ private:
+  asio::awaitable<void> accept_tcp(tcp::acceptor& acceptor);
+  asio::awaitable<void> accept_unix(asio::local::stream_protocol::acceptor& acceptor);
+  asio::io_context& next_worker();
+  void start_session(Stream client, asio::io_context& worker);
+  void on_signal(int signal);
+  void begin_shutdown();
+  void watch_shutdown();
+  [[nodiscard]] std::string make_tls_contexts();
+
+  ServerContext context_;
+  std::vector<std::unique_ptr<asio::io_context>> workers_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::size_t next_worker_ = 0;
+  std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> unix_acceptor_;
+  std::string unix_path_;
+  std::unique_ptr<asio::signal_set> signals_;
+  std::unique_ptr<asio::steady_timer> shutdown_timer_;
+  std::chrono::steady_clock::time_point shutdown_deadline_;
+  bool forced_ = false;
+
+  std::mutex sessions_mutex_;
+  std::unordered_map<std::uint64_t, std::pair<std::weak_ptr<Session>, asio::io_context*>> sessions_;
+};
+
+}  // namespace pgshim::proxy

@@ -1,0 +1,124 @@
+#include "proxy/session.h"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <spdlog/spdlog.h>
+
+namespace pgshim::proxy {
+
+using namespace boost::asio::experimental::awaitable_operators;
+
+Session::Session(ServerContext& context, Stream client, asio::any_io_executor executor,
+                 std::uint64_t id)
+    : context_(context), client_(std::move(client)), id_(id), deadline_(std::move(executor)) {}
+
+Session::~Session() {
+  if (backend_key_) context_.cancels.remove(backend_key_->process_id, backend_key_->secret_key);
+  if (counted_) context_.client_connections.fetch_sub(1);
+}
+
+asio::awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  client_.set_no_delay();
+  if (!co_await read_startup()) {
+    client_.close();
+    co_return;
+  }
+  counted_ = true;
+  if (context_.client_connections.fetch_add(1) >= context_.config.max_client_connections) {
+    co_await fail("53300", "sorry, too many clients already");
+    co_return;
+  }
+  if (context_.shutting_down.load()) {
+    co_await fail("57P03", "the database system is shutting down (pgshim)");
+    co_return;
+  }
+  if (!co_await connect_upstream() || !co_await authenticate()) {
+    client_.close();
+    if (server_) server_->close();
+    co_return;
+  }
+  spdlog::info("session {}: connected user={} database={} application_name={} tls={} from {}", id_,
+               startup_.param("user"), startup_.param("database"),
+               startup_.param("application_name"), client_.is_tls(), client_.peer());
+  pumping_ = true;
+  const auto result = co_await (client_to_server() || server_to_client());
+  co_await finish(std::visit([](End e) { return e; }, result));
+}
+
+void Session::request_shutdown(bool now) {
+  shutdown_requested_ = true;
+  if (!pumping_) {
+    if (now) {
+      client_.cancel();
+      if (server_) server_->cancel();
+    }
+    return;
+  }
+  // An idle session has nothing to finish; a busy one ends after its ReadyForQuery.
+  if (now || idle()) client_.cancel();
+}
+
+asio::awaitable<void> Session::finish(End end) {
+  static constexpr const char* kReasons[] = {"client closed", "server closed",
+                                             "client protocol error", "server protocol error",
+                                             "shutdown"};
+  spdlog::info("session {}: closed ({})", id_, kReasons[static_cast<int>(end)]);
+  switch (end) {
+    case End::kClientClosed:
+      break;
+    case End::kServerClosed:
+      if (!server_sent_fatal_) {
+        co_await fail("08006", "pgshim: the server closed the connection unexpectedly");
+      }
+      break;
+    case End::kClientProtocol:
+      co_await fail("08P01", protocol_error_);
+      break;
+    case End::kServerProtocol:
+      co_await fail("08P01", "pgshim: invalid message from the server: " + protocol_error_);
+      break;
+    case End::kShutdown:
+      co_await fail("57P01", "terminating connection because pgshim is shutting down");
+      break;
+  }
+  if (server_ && end != End::kServerClosed) {
+    // Terminate lets the server end the backend cleanly instead of logging an EOF.
+    static constexpr char kTerminate[] = {'X', 0, 0, 0, 4};
+    disarm_deadline();
+    arm_deadline(std::chrono::seconds(2));
+    co_await server_->write(asio::buffer(kTerminate));
+  }
+  disarm_deadline();
+  client_.close();
+  if (server_) server_->close();
+}
+
+asio::awaitable<bool> Session::fail(std::string_view sqlstate, std::string_view message) {
+  std::string out;
+  codec::ErrorResponse::make("FATAL", sqlstate, message).encode(out);
+  spdlog::info("session {}: FATAL {} {}", id_, sqlstate, message);
+  // A client that does not read must not hold the session open.
+  disarm_deadline();
+  arm_deadline(std::chrono::seconds(5));
+  co_await client_.write(asio::buffer(out));
+  disarm_deadline();
+  client_.close();
+  co_return false;
+}
+
+void Session::arm_deadline(std::chrono::milliseconds timeout) {
+  timed_out_ = false;
+  deadline_.expires_after(timeout);
+  deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) {
+      self->timed_out_ = true;
+      self->client_.cancel();
+      if (self->server_) self->server_->cancel();
+    }
+  });
+}
+
+void Session::disarm_deadline() { deadline_.cancel(); }
+
+}  // namespace pgshim::proxy

@@ -1,0 +1,69 @@
+// A byte stream to a client or to the server: plain TCP, Unix socket, or TLS over
+// TCP. Sessions read and write through it without caring which; the variant keeps
+// the hot path free of virtual calls and extra coroutine frames.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <tuple>
+#include <variant>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace pgshim::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using unix_socket = asio::local::stream_protocol::socket;
+using TlsStream = asio::ssl::stream<tcp::socket>;
+using IoResult = std::tuple<boost::system::error_code, std::size_t>;
+inline constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+
+class Stream {
+ public:
+  explicit Stream(tcp::socket socket) : stream_(std::move(socket)) {}
+  explicit Stream(unix_socket socket) : stream_(std::move(socket)) {}
+
+  // Wraps the TCP socket in TLS; the caller then runs the handshake on tls().
+  // Precondition: the stream is plain TCP.
+  void upgrade_to_tls(asio::ssl::context& context);
+  [[nodiscard]] bool is_tls() const { return std::holds_alternative<std::unique_ptr<TlsStream>>(stream_); }
+  [[nodiscard]] bool is_tcp() const { return !std::holds_alternative<unix_socket>(stream_); }
+  [[nodiscard]] TlsStream& tls() { return *std::get<std::unique_ptr<TlsStream>>(stream_); }
+
+  asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer) {
+    return std::visit([&](auto& s) { return lowest(s).async_read_some(buffer, kAsTuple); }, stream_);
+  }
+  // Reads exactly buffer.size() bytes.
+  asio::awaitable<IoResult> read_exactly(asio::mutable_buffer buffer) {
+    return std::visit([&](auto& s) { return asio::async_read(lowest(s), buffer, kAsTuple); }, stream_);
+  }
+  template <typename Buffers>
+  asio::awaitable<IoResult> write(const Buffers& buffers) {
+    return std::visit([&](auto& s) { return asio::async_write(lowest(s), buffers, kAsTuple); }, stream_);
+  }
+
+  // Cancels pending operations (a timeout or the peer's end).
+  void cancel();
+  // Closes the socket; idempotent, never throws.
+  void close();
+  [[nodiscard]] std::string peer() const;
+  void set_no_delay();
+
+ private:
+  static tcp::socket& lowest(tcp::socket& s) { return s; }
+  static unix_socket& lowest(unix_socket& s) { return s; }
+  static TlsStream& lowest(std::unique_ptr<TlsStream>& s) { return *s; }
+  tcp::socket& tcp_layer();
+
+  std::variant<tcp::socket, unix_socket, std::unique_ptr<TlsStream>> stream_;
+};
+
+}  // namespace pgshim::proxy
