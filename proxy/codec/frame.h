@@ -42,6 +42,13 @@ struct Header {
                                          std::uint32_t max_length, Header& header,
                                          std::string& error);
 
+// decode_header, and kIncomplete until the whole frame is in `bytes`; then `body`
+// is the body of the first frame (a view into `bytes`). The frame that follows,
+// if any, starts at bytes.substr(header.frame_size()).
+[[nodiscard]] DecodeStatus decode_frame(Direction direction, std::string_view bytes,
+                                        std::uint32_t max_length, Header& header,
+                                        std::string_view& body, std::string& error);
+
 // Big-endian helpers shared by the message codecs.
 [[nodiscard]] inline std::uint32_t read_u32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);

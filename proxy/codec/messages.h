@@ -133,7 +133,9 @@ enum class AuthCode : std::uint32_t {
   kSaslFinal = 12,
 };
 
-// Reads the code of an Authentication body (at least 4 bytes).
+// Reads the code of an Authentication body (at least 4 bytes). kMalformed for a
+// code that is not an AuthCode, and for a body whose size does not fit its code
+// (Ok, CleartextPassword, GSS and SSPI carry nothing more; MD5 a 4-byte salt).
 [[nodiscard]] DecodeStatus decode_auth_code(std::string_view body, AuthCode& code,
                                             std::string& error);
 
@@ -162,7 +164,8 @@ struct StartupPacket {
 
   // The value of startup parameter `name`, or "" when absent.
   [[nodiscard]] std::string_view param(std::string_view name) const;
-  // Encodes a StartupMessage with `protocol` and `params`.
+  // Encodes the packet of `kind`: a StartupMessage with `protocol` and `params`,
+  // an SSLRequest, a GSSENCRequest, or a CancelRequest with the key.
   void encode(std::string& out) const;
 };
 
@@ -171,9 +174,11 @@ struct StartupPacket {
 [[nodiscard]] DecodeStatus decode_startup_length(std::string_view bytes, std::uint32_t& length,
                                                  std::string& error);
 
-// Decodes a whole startup packet (length field included). kMalformed for an
-// unknown request code, a protocol major version other than 3, a parameter list
-// without its final terminator, a parameter without a value, or a missing "user".
+// Decodes a whole startup packet (length field included). kIncomplete while
+// `packet` is shorter than its length field says. kMalformed when it is longer, for
+// an unknown request code, a request of the wrong length, a protocol major version
+// other than 3, a parameter list without its final terminator, a parameter without
+// a value, or a missing "user".
 [[nodiscard]] DecodeStatus decode_startup(std::string_view packet, StartupPacket& out,
                                           std::string& error);
 
