@@ -1,0 +1,92 @@
+#include "parser/text_edit.h"
+
+#include <gtest/gtest.h>
+
+#include "parser/identifiers.h"
+
+namespace pgshim::parser {
+namespace {
+
+TEST(EditSet, AppliesEditsInTextOrderWhateverTheOrderAdded) {
+  EditSet edits;
+  edits.replace(7, 8, "x");
+  edits.replace(0, 6, "select");
+  edits.insert(9, "/*c*/");
+  const auto out = edits.apply("SELECT a b");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->text, "select x /*c*/b");
+}
+
+TEST(EditSet, InsertionsAtOneOffsetKeepTheirOrder) {
+  EditSet edits;
+  edits.insert(1, "1");
+  edits.insert(1, "2");
+  edits.replace(1, 2, "R");  // a replacement starting there comes after the insertions
+  EXPECT_EQ(edits.apply("abc")->text, "a12Rc");
+}
+
+TEST(EditSet, RefusesOverlaps) {
+  EditSet edits;
+  edits.replace(0, 5, "x");
+  edits.replace(3, 7, "y");
+  EXPECT_FALSE(edits.apply("0123456789"));
+  EditSet inside;
+  inside.replace(0, 5, "x");
+  inside.insert(2, "y");
+  EXPECT_FALSE(inside.apply("0123456789"));
+  EditSet out_of_range;
+  out_of_range.replace(5, 20, "x");
+  EXPECT_FALSE(out_of_range.apply("0123456789"));
+}
+
+TEST(EditSet, AdjacentEditsAreFine) {
+  EditSet edits;
+  edits.replace(0, 2, "A");
+  edits.replace(2, 4, "B");
+  edits.insert(4, "C");
+  EXPECT_EQ(edits.apply("0123456")->text, "ABC456");
+}
+
+TEST(EditSet, RenderAppliesOnlyInnerEdits) {
+  EditSet edits;
+  edits.replace(2, 3, "X");
+  edits.insert(1, "<");  // on the border: not part of [1, 4)
+  edits.insert(4, ">");
+  EXPECT_EQ(*edits.render("0123456", 1, 4), "1X3");
+  edits.replace(3, 6, "Y");
+  EXPECT_FALSE(edits.render("0123456", 1, 4));  // straddles
+}
+
+TEST(EditSet, ReplaceAbsorbingDropsInnerEdits) {
+  EditSet edits;
+  edits.replace(2, 3, "X");
+  const std::string wrapped = "f(" + *edits.render("0123456", 1, 4) + ")";
+  edits.replace_absorbing(1, 4, wrapped);
+  EXPECT_EQ(edits.apply("0123456")->text, "0f(1X3)456");
+}
+
+TEST(EditSet, MapsOffsetsBack) {
+  EditSet edits;
+  edits.replace(2, 3, "XYZ");  // "01XYZ3456"
+  const auto out = edits.apply("0123456");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(map_to_source(out->mappings, 1), 1u);
+  EXPECT_EQ(map_to_source(out->mappings, 3), 2u);
+  EXPECT_EQ(map_to_source(out->mappings, 5), 3u);
+  EXPECT_EQ(map_to_source(out->mappings, 8), 6u);
+}
+
+TEST(Identifiers, QuotesOnlyWhenNeeded) {
+  EXPECT_EQ(quote_identifier("users"), "users");
+  EXPECT_EQ(quote_identifier("display_name2"), "display_name2");
+  EXPECT_EQ(quote_identifier("Users"), "\"Users\"");
+  EXPECT_EQ(quote_identifier("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(quote_identifier("select"), "\"select\"");
+  EXPECT_EQ(quote_identifier("user"), "\"user\"");
+  EXPECT_EQ(quote_identifier("name"), "name");  // unreserved
+  EXPECT_EQ(quote_identifier("1a"), "\"1a\"");
+  EXPECT_EQ(quote_identifier(""), "\"\"");
+}
+
+}  // namespace
+}  // namespace pgshim::parser
