@@ -1,0 +1,143 @@
+#include "rules/planner.h"
+
+#include <algorithm>
+
+namespace pgshim::rules {
+
+using parser::RelationRef;
+using parser::RelationRole;
+
+Planner::Planner(const RewriteRules& rules, const ClientProfile& profile, const SchemaCache& schema,
+                 const parser::Analysis& analysis)
+    : rules_(rules), profile_(profile), schema_(schema), analysis_(analysis), model_(analysis.model()) {}
+
+RewriteResult Planner::run() {
+  resolve_views();
+  if (std::none_of(relation_view_.begin(), relation_view_.end(), [](int v) { return v >= 0; })) {
+    return RewriteResult::unchanged();
+  }
+  check_unsupported();
+  for (std::size_t r = 0; r < model_.relations.size() && !failed_; ++r) plan_relation(static_cast<int>(r));
+  if (!failed_) plan_column_refs();
+  for (std::size_t w = 0; w < model_.writes.size() && !failed_; ++w) plan_conflict(model_.writes[w]);
+  for (std::size_t a = 0; a < model_.assignments.size() && !failed_; ++a) plan_assignments(model_.assignments[a]);
+  if (failed_) return RewriteResult::error(sqlstate_, message_);
+  if (lenient_skip_ || edits_.empty()) return RewriteResult::unchanged();
+  auto edited = edits_.apply(analysis_.sql());
+  if (!edited) {
+    return RewriteResult::error(kFeatureNotSupported,
+                                "pgshim: cannot rewrite statement: two rewrites of it overlap");
+  }
+  RewriteResult result;
+  result.status = RewriteStatus::kRewritten;
+  result.sql = std::move(edited->text);
+  result.mappings = std::move(edited->mappings);
+  for (std::size_t v = 0; v < views_.size(); ++v) {
+    if (!view_used_[v] || !views_[v]) continue;
+    for (const AppliedChange& c : views_[v]->changes) {
+      if (std::find(result.applied.begin(), result.applied.end(), c) == result.applied.end()) {
+        result.applied.push_back(c);
+      }
+    }
+  }
+  return result;
+}
+
+void Planner::resolve_views() {
+  const auto& tables = rules_.tables();
+  views_.assign(tables.size(), std::nullopt);
+  view_used_.assign(tables.size(), false);
+  std::vector<bool> built(tables.size(), false);
+  relation_view_.assign(model_.relations.size(), -1);
+  for (std::size_t r = 0; r < model_.relations.size(); ++r) {
+    const RelationRef& ref = model_.relations[r];
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      const CompiledTable& table = tables[t];
+      const int rm = table.rename_migration;
+      const bool renamed = rm >= 0 && profile_.is_active(static_cast<std::size_t>(rm));
+      const bool speaks_new = renamed && profile_.version(static_cast<std::size_t>(rm)) == ClientVersion::kNew;
+      const TableName& client = speaks_new ? table.new_name : table.old_name;
+      if (ref.name != client.name) continue;
+      if (schema_.resolve_schema(ref.schema, ref.name) != schema_.resolve_schema(client.schema, client.name)) {
+        continue;
+      }
+      if (!built[t]) {
+        built[t] = true;
+        const bool contracted = renamed && rules_.migrations()[static_cast<std::size_t>(rm)].phase == Phase::kContracted;
+        const TableName& physical = contracted ? table.new_name : table.old_name;
+        const TableInfo* info =
+            schema_.find_table(schema_.resolve_schema(physical.schema, physical.name), physical.name);
+        views_[t] = build_view(table, rules_, profile_, info);
+      }
+      if (views_[t]) {
+        relation_view_[r] = static_cast<int>(t);
+        view_used_[t] = true;
+      }
+      break;
+    }
+  }
+}
+
+const TableView* Planner::view_of(int relation) const {
+  if (relation < 0) return nullptr;
+  const int v = relation_view_[static_cast<std::size_t>(relation)];
+  return v < 0 ? nullptr : &*views_[static_cast<std::size_t>(v)];
+}
+
+bool Planner::is_target(const RelationRef& ref) const {
+  switch (ref.role) {
+    case RelationRole::kInsertTarget:
+    case RelationRole::kUpdateTarget:
+    case RelationRole::kDeleteTarget:
+    case RelationRole::kMergeTarget:
+    case RelationRole::kCopyFrom:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A construct the walker could not model makes the whole statement untrusted,
+// but only matters when the statement touches a rule.
+void Planner::check_unsupported() {
+  for (const parser::Unsupported& u : model_.unsupported) {
+    for (std::size_t r = 0; r < model_.relations.size(); ++r) {
+      const TableView* view = view_of(static_cast<int>(r));
+      if (view == nullptr || model_.relations[r].statement != u.statement) continue;
+      cannot(*view, u.construct, "not supported by the rewriter");
+      return;
+    }
+  }
+}
+
+void Planner::fail(bool strict, const char* sqlstate, std::string message) {
+  if (!strict) {
+    lenient_skip_ = true;
+    return;
+  }
+  if (failed_) return;
+  failed_ = true;
+  sqlstate_ = sqlstate;
+  message_ = std::move(message);
+}
+
+void Planner::cannot(const TableView& view, std::string_view construct, std::string_view reason) {
+  std::string message = "pgshim: cannot rewrite ";
+  message += construct;
+  message += ": ";
+  message += reason;
+  fail(view.strict, kFeatureNotSupported, std::move(message));
+}
+
+std::string Planner::text(parser::Span span) const {
+  return std::string(analysis_.sql().substr(span.begin, span.end - span.begin));
+}
+
+std::string Planner::render(parser::Span span) {
+  auto out = edits_.render(analysis_.sql(), span.begin, span.end);
+  if (out) return *std::move(out);
+  fail(true, kFeatureNotSupported, "pgshim: cannot rewrite statement: two rewrites of it overlap");
+  return text(span);
+}
+
+}  // namespace pgshim::rules

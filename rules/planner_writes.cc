@@ -1,0 +1,230 @@
+// Written columns: INSERT column lists and their values, SET lists, ON
+// CONFLICT targets. Only the columns a statement assigns are written; a
+// companion column (the other side of a rename or retype while both exist) is
+// appended right after the column it mirrors, in the list and in every row.
+#include <algorithm>
+
+#include "parser/identifiers.h"
+#include "rules/planner.h"
+
+namespace pgshim::rules {
+
+using parser::AssignedColumn;
+using parser::AssignmentList;
+using parser::Span;
+using parser::ValueSite;
+
+void Planner::plan_assignments(const AssignmentList& list) {
+  const TableView* view = view_of(list.relation);
+  if (view == nullptr) return;
+  if (list.kind == parser::AssignmentKind::kSet) return plan_set(list, *view);
+  plan_insert(list, *view);
+}
+
+bool Planner::write_or_fail(const TableView& view, std::string_view column, ColumnWrite& out) {
+  out = view.write(column);
+  if (out.sqlstate == nullptr) return true;
+  fail(true, out.sqlstate, out.message);  // what the client's schema would say: never skipped
+  return false;
+}
+
+std::string Planner::value_text(const WriteTarget& target, const ValueSite& value,
+                                const std::string& rendered) const {
+  if (value.is_default) return "DEFAULT";
+  std::string out;
+  append_write_value(out, target, rendered);
+  return out;
+}
+
+// The written column keeps its place; a conversion wraps its value in place.
+void Planner::plan_value(const TableView& view, const WriteTarget& main, const ValueSite& value,
+                         const std::string& rendered) {
+  if (main.tmpl == nullptr || value.is_default) return;
+  if (!value.known) return cannot(view, "assignment to " + std::string(main.column), "its value cannot be located");
+  edits_.replace_absorbing(value.expr.begin, value.expr.end, value_text(main, value, rendered));
+}
+
+// Removes the dropped elements of a comma-separated list with their commas,
+// one run of neighbours at a time so the removals never overlap.
+void Planner::remove_elements(const std::vector<Span>& elements, const std::vector<bool>& dropped) {
+  const std::size_t n = elements.size();
+  for (std::size_t a = 0; a < n;) {
+    if (!dropped[a]) {
+      ++a;
+      continue;
+    }
+    std::size_t b = a;
+    while (b + 1 < n && dropped[b + 1]) ++b;
+    if (a > 0) {
+      edits_.replace_absorbing(elements[a - 1].end, elements[b].end, "");
+    } else {
+      edits_.replace_absorbing(elements[0].begin, elements[b + 1].begin, "");
+    }
+    a = b + 1;
+  }
+}
+
+void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
+  if (list.default_values) return;
+  std::vector<std::string> names;  // the client's columns, in list order
+  const bool generated = !list.has_column_list;
+  if (generated) {
+    if (!view.writes_differ() && !view.needs_projection()) return;
+    std::vector<ClientColumn> columns;
+    if (!view.client_columns(columns)) return cannot(view, "INSERT without a column list", "cannot expand * without a schema (use --schema-from)");
+    if (!list.values_known || list.rows.empty()) return cannot(view, "INSERT without a column list", "its values cannot be located");
+    for (std::size_t i = 0; i < list.rows[0].size() && i < columns.size(); ++i) names.emplace_back(columns[i].name);
+  } else {
+    for (const AssignedColumn& c : list.columns) names.emplace_back(c.column);
+  }
+  std::string generated_list;
+  std::vector<bool> dropped(names.size(), false);
+  for (std::size_t i = 0; i < names.size() && !failed_; ++i) {
+    ColumnWrite w;
+    if (!write_or_fail(view, names[i], w)) return;
+    const bool plain = w.count == 1 && w.targets[0].tmpl == nullptr && w.targets[0].column == names[i];
+    if (plain) {
+      if (generated) generated_list += (generated_list.empty() ? "" : ", ") + parser::quote_identifier(names[i]);
+      continue;
+    }
+    if (!generated && list.columns[i].has_indirection) return cannot(view, "assignment to an element of " + names[i], "the column is converted in this phase");
+    if (!list.values_known && (w.count != 1 || w.targets[0].tmpl != nullptr)) {
+      return cannot(view, "INSERT ... SELECT into " + names[i], "its values cannot be located");
+    }
+    if (w.count == 0) {
+      dropped[i] = true;
+      for (const auto& row : list.rows) {
+        if (i < row.size() && row[i].has_param) return cannot(view, "write to dropped column " + names[i], "its value holds a bind parameter");
+      }
+      continue;
+    }
+    std::vector<std::string> rendered;
+    if (list.values_known) {
+      for (const auto& row : list.rows) {
+        if (i >= row.size()) return cannot(view, "INSERT", "a row has fewer values than columns");
+        rendered.push_back(render(row[i].expr));
+      }
+    }
+    for (int t = 0; t < w.count; ++t) {
+      const WriteTarget& target = w.targets[static_cast<std::size_t>(t)];
+      const std::string name = parser::quote_identifier(target.column);
+      if (generated) {
+        generated_list += (generated_list.empty() ? "" : ", ") + name;
+      } else if (t == 0 && target.column != names[i]) {
+        edits_.replace(list.columns[i].column_span.begin, list.columns[i].column_span.end, name);
+      } else if (t > 0) {
+        edits_.insert(list.columns[i].item.end, ", " + name);
+      }
+      for (std::size_t r = 0; r < rendered.size(); ++r) {
+        const ValueSite& value = list.rows[r][i];
+        if (t == 0) {
+          plan_value(view, target, value, rendered[r]);
+        } else {
+          edits_.insert(value.element.end, ", " + value_text(target, value, rendered[r]));
+        }
+      }
+    }
+  }
+  if (failed_) return;
+  const bool any_dropped = std::find(dropped.begin(), dropped.end(), true) != dropped.end();
+  if (any_dropped && std::find(dropped.begin(), dropped.end(), false) == dropped.end()) {
+    if (!all_dropped_insert(list, view)) return;
+  } else if (any_dropped) {
+    if (!generated) {
+      std::vector<Span> items;
+      for (const AssignedColumn& c : list.columns) items.push_back(c.item);
+      remove_elements(items, dropped);
+    }
+    for (const auto& row : list.rows) {
+      std::vector<Span> elements;
+      for (const ValueSite& v : row) elements.push_back(v.element);
+      remove_elements(elements, dropped);
+    }
+  }
+  if (generated && !generated_list.empty()) edits_.insert(list.column_list_at, " (" + generated_list + ")");
+}
+
+// Every written column is dropped: one row of VALUES becomes DEFAULT VALUES.
+bool Planner::all_dropped_insert(const AssignmentList& list, const TableView& view) {
+  const parser::TokenList& tokens = analysis_.tokens();
+  if (!list.has_column_list || list.rows.size() != 1 || list.columns.empty()) {
+    cannot(view, "INSERT of dropped columns only", "more than one row would be left without values");
+    return false;
+  }
+  const std::size_t open = tokens.at(list.columns.front().item.begin) - 1;
+  const std::size_t close = tokens.at_or_after(list.rows[0].back().element.end);
+  if (!tokens.is_punct(open, '(') || !tokens.is_punct(close, ')')) {
+    cannot(view, "INSERT of dropped columns only", "its VALUES cannot be located");
+    return false;
+  }
+  edits_.replace_absorbing(tokens[open].begin, tokens[close].end, "DEFAULT VALUES");
+  return true;
+}
+
+void Planner::plan_set(const AssignmentList& list, const TableView& view) {
+  if (list.rows.empty()) return;
+  const auto& values = list.rows[0];
+  std::vector<Span> items;   // one per `col = v` or `(a, b) = ...` group
+  std::vector<bool> dropped;
+  int last_group = -1;
+  for (std::size_t i = 0; i < list.columns.size() && !failed_; ++i) {
+    const AssignedColumn& col = list.columns[i];
+    if (col.group < 0 || col.group != last_group) {
+      items.push_back(col.item);
+      dropped.push_back(false);
+    }
+    last_group = col.group;
+    ColumnWrite w;
+    if (!write_or_fail(view, col.column, w)) return;
+    if (w.count == 1 && w.targets[0].tmpl == nullptr && w.targets[0].column == col.column) continue;
+    if (w.count == 0) {
+      if (col.group >= 0) return cannot(view, "SET (...) with dropped column " + std::string(col.column), "drop it from the list");
+      if (values[i].has_param) return cannot(view, "write to dropped column " + std::string(col.column), "its value holds a bind parameter");
+      dropped.back() = true;
+      continue;
+    }
+    const bool converted = w.targets[0].tmpl != nullptr || w.count > 1;
+    if (col.has_indirection && converted) return cannot(view, "assignment to an element of " + std::string(col.column), "the column is converted in this phase");
+    if (converted && !values[i].known) return cannot(view, "SET (...) = (SELECT ...) of " + std::string(col.column), "the column is converted in this phase");
+    const std::string rendered = values[i].known ? render(values[i].expr) : std::string();
+    if (w.targets[0].column != col.column) {
+      edits_.replace(col.column_span.begin, col.column_span.end, parser::quote_identifier(w.targets[0].column));
+    }
+    plan_value(view, w.targets[0], values[i], rendered);
+    for (int t = 1; t < w.count; ++t) {
+      const WriteTarget& target = w.targets[static_cast<std::size_t>(t)];
+      edits_.insert(col.item.end, ", " + parser::quote_identifier(target.column) + " = " +
+                                      value_text(target, values[i], rendered));
+    }
+  }
+  if (failed_) return;
+  if (std::find(dropped.begin(), dropped.end(), false) == dropped.end()) return all_dropped_set(list, view);
+  remove_elements(items, dropped);
+}
+
+// Every assignment is dropped, but the statement must still hit its rows (for
+// the row count and RETURNING): assign the first column to itself.
+void Planner::all_dropped_set(const AssignmentList& list, const TableView& view) {
+  if (view.schema == nullptr || view.schema->columns.empty()) {
+    return cannot(view, "UPDATE of dropped columns only", "cannot expand * without a schema (use --schema-from)");
+  }
+  const std::string column = parser::quote_identifier(view.schema->columns.front().name);
+  const parser::RelationRef& ref = model_.relations[static_cast<std::size_t>(list.relation)];
+  const std::string self = column + " = " + parser::quote_identifier(ref.refname()) + "." + column;
+  edits_.replace_absorbing(list.columns.front().item.begin, list.columns.back().item.end, self);
+}
+
+void Planner::plan_conflict(const parser::WriteSite& write) {
+  const TableView* view = view_of(write.relation);
+  if (view == nullptr) return;
+  for (const parser::ConflictColumn& c : write.conflict_columns) {
+    const ColumnRead* read = view->changed_read(c.column);
+    if (read == nullptr) continue;
+    if (read->kind != ReadKind::kColumn) {
+      return cannot(*view, "ON CONFLICT (" + std::string(c.column) + ")", "the column is computed in this phase");
+    }
+    edits_.replace(c.span.begin, c.span.end, parser::quote_identifier(read->column));
+  }
+}
+
+}  // namespace pgshim::rules
