@@ -140,6 +140,8 @@ struct WriteSite {
   bool has_from = false;                   // UPDATE ... FROM / DELETE ... USING
   bool from_items_simple = true;           // every FROM/USING item has a refname
   std::vector<std::string_view> from_refnames;  // in order, for RETURNING *
+  std::uint32_t keyword_at = 0;    // INSERT/UPDATE/DELETE/MERGE keyword: a WITH may go before it
+  std::uint32_t with_body_at = 0;  // just past its own `WITH [RECURSIVE]`; 0 when it has none
   int statement = 0;
 };
 

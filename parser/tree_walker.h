@@ -34,6 +34,7 @@ class TreeWalker {
   void merge_clause(MergeWhenClause* clause, int write, int scope);
   void copy(CopyStmt* stmt);
   void utility_relations(List* relations);
+  int new_write(WriteKind kind, int relation, int scope, WithClause* with);
 
   // FROM items and relations (walk_query.cc).
   void from_item(Node* item, int scope);

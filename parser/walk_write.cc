@@ -38,13 +38,35 @@ std::string_view from_refname(Node* item) {
 
 }  // namespace
 
+int TreeWalker::new_write(WriteKind kind, int relation, int scope, WithClause* with) {
+  WriteSite site;
+  site.kind = kind;
+  site.relation = relation;
+  site.scope = scope;
+  site.statement = statement_;
+  const RelationRef& ref = model_.relations[static_cast<std::size_t>(relation)];
+  const std::uint32_t name = ref.only_span.empty() ? ref.name_span.begin : ref.only_span.begin;
+  std::size_t k = tokens_.at_or_after(name);
+  static constexpr std::string_view kKeywords[] = {"insert", "update", "delete", "merge"};
+  const std::string_view keyword = kKeywords[static_cast<int>(kind)];
+  for (int back = 0; back < 3 && k > 0 && !tokens_.is_keyword(k, keyword); ++back) --k;
+  if (tokens_.is_keyword(k, keyword)) site.keyword_at = tokens_[k].begin;
+  if (with != nullptr && with->location >= 0) {
+    std::size_t w = tokens_.at(static_cast<std::uint32_t>(with->location));
+    if (tokens_.is_keyword(w + 1, "recursive")) ++w;
+    if (w < tokens_.size()) site.with_body_at = tokens_[w].end;
+  }
+  const int index = static_cast<int>(model_.writes.size());
+  model_.writes.push_back(std::move(site));
+  model_.relations[static_cast<std::size_t>(relation)].write = index;
+  return index;
+}
+
 void TreeWalker::insert(InsertStmt* stmt, int parent) {
   const std::size_t mark = push_with(stmt->withClause, parent);
   const int scope = new_scope(parent);
   const int rel = relation(stmt->relation, RelationRole::kInsertTarget, scope);
-  const int write = static_cast<int>(model_.writes.size());
-  model_.writes.push_back(WriteSite{WriteKind::kInsert, rel, scope, {}, {}, false, true, {}, statement_});
-  model_.relations[static_cast<std::size_t>(rel)].write = write;
+  const int write = new_write(WriteKind::kInsert, rel, scope, stmt->withClause);
   if (stmt->onConflictClause != nullptr) add_item(scope, ScopeItemKind::kExcluded, rel, "excluded");
 
   const int list = new_assignments(AssignmentKind::kInsert, rel);
@@ -69,9 +91,7 @@ void TreeWalker::update(UpdateStmt* stmt, int parent) {
   const std::size_t mark = push_with(stmt->withClause, parent);
   const int scope = new_scope(parent);
   const int rel = relation(stmt->relation, RelationRole::kUpdateTarget, scope);
-  const int write = static_cast<int>(model_.writes.size());
-  model_.writes.push_back(WriteSite{WriteKind::kUpdate, rel, scope, {}, {}, false, true, {}, statement_});
-  model_.relations[static_cast<std::size_t>(rel)].write = write;
+  const int write = new_write(WriteKind::kUpdate, rel, scope, stmt->withClause);
   ListCell* cell;
   foreach (cell, stmt->fromClause) {
     Node* item = static_cast<Node*>(lfirst(cell));
@@ -93,9 +113,7 @@ void TreeWalker::remove(DeleteStmt* stmt, int parent) {
   const std::size_t mark = push_with(stmt->withClause, parent);
   const int scope = new_scope(parent);
   const int rel = relation(stmt->relation, RelationRole::kDeleteTarget, scope);
-  const int write = static_cast<int>(model_.writes.size());
-  model_.writes.push_back(WriteSite{WriteKind::kDelete, rel, scope, {}, {}, false, true, {}, statement_});
-  model_.relations[static_cast<std::size_t>(rel)].write = write;
+  const int write = new_write(WriteKind::kDelete, rel, scope, stmt->withClause);
   ListCell* cell;
   foreach (cell, stmt->usingClause) {
     Node* item = static_cast<Node*>(lfirst(cell));
@@ -114,9 +132,7 @@ void TreeWalker::merge(MergeStmt* stmt, int parent) {
   const std::size_t mark = push_with(stmt->withClause, parent);
   const int scope = new_scope(parent);
   const int rel = relation(stmt->relation, RelationRole::kMergeTarget, scope);
-  const int write = static_cast<int>(model_.writes.size());
-  model_.writes.push_back(WriteSite{WriteKind::kMerge, rel, scope, {}, {}, false, true, {}, statement_});
-  model_.relations[static_cast<std::size_t>(rel)].write = write;
+  const int write = new_write(WriteKind::kMerge, rel, scope, stmt->withClause);
   from_item(stmt->sourceRelation, scope);
   expr(stmt->joinCondition, scope);
   ListCell* cell;

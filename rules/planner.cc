@@ -20,7 +20,9 @@ RewriteResult Planner::run() {
   for (std::size_t r = 0; r < model_.relations.size() && !failed_; ++r) plan_relation(static_cast<int>(r));
   if (!failed_) plan_column_refs();
   for (std::size_t w = 0; w < model_.writes.size() && !failed_; ++w) plan_conflict(model_.writes[w]);
+  kept_params_.assign(model_.writes.size(), {});
   for (std::size_t a = 0; a < model_.assignments.size() && !failed_; ++a) plan_assignments(model_.assignments[a]);
+  if (!failed_) plan_kept_params();
   if (failed_) return RewriteResult::error(sqlstate_, message_);
   if (lenient_skip_ || edits_.empty()) return RewriteResult::unchanged();
   auto edited = edits_.apply(analysis_.sql());

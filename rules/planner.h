@@ -66,7 +66,9 @@ class Planner {
   void plan_column_refs();
   [[nodiscard]] std::optional<Binding> bind(const parser::ColumnRefSite& site);
   [[nodiscard]] std::optional<Binding> bind_qualified(const parser::ColumnRefSite& site) const;
-  void plan_column_ref(const parser::ColumnRefSite& site, const Binding& binding);
+  [[nodiscard]] bool plan_column_ref(const parser::ColumnRefSite& site, const Binding& binding);
+  void plan_schema_prefix(const parser::ColumnRefSite& site);
+  [[nodiscard]] bool table_has(const parser::RelationRef& ref, std::string_view column, bool& known) const;
   [[nodiscard]] std::string qualifier_of(const parser::ColumnRefSite& site, const Binding& binding) const;
 
   // planner_writes.cc: column lists, SET lists, ON CONFLICT targets.
@@ -82,6 +84,9 @@ class Planner {
   bool all_dropped_insert(const parser::AssignmentList& list, const TableView& view);
   void all_dropped_set(const parser::AssignmentList& list, const TableView& view);
   void plan_conflict(const parser::WriteSite& write);
+  bool keep_dropped_params(const parser::AssignmentList& list, const TableView& view, std::string_view column,
+                           const parser::ValueSite& value);
+  void plan_kept_params();
 
   const RewriteRules& rules_;
   const ClientProfile& profile_;
@@ -93,6 +98,9 @@ class Planner {
   std::vector<int> relation_view_;               // per relation: index into views_, or -1
   std::vector<bool> view_used_;
   parser::EditSet edits_;
+  // Per write: bind parameters of dropped values, kept typed in an unused CTE
+  // so that the statement still has (and types) every parameter the client binds.
+  std::vector<std::vector<std::string>> kept_params_;
 
   bool failed_ = false;        // a strict error: the statement is refused
   bool lenient_skip_ = false;  // a non-strict migration cannot be honoured: send as is

@@ -30,12 +30,46 @@ void Planner::plan_column_refs() {
         plan_returning_star(site, *write);
       } else {
         plan_star(site);
+        plan_schema_prefix(site);
       }
       continue;
     }
-    if (site.nfields == 0 || std::find(changed.begin(), changed.end(), site.column()) == changed.end()) continue;
-    if (const auto binding = bind(site)) plan_column_ref(site, *binding);
+    bool replaced = false;
+    if (site.nfields > 0 && std::find(changed.begin(), changed.end(), site.column()) != changed.end()) {
+      if (const auto binding = bind(site)) replaced = plan_column_ref(site, *binding);
+    }
+    if (!replaced) plan_schema_prefix(site);
   }
+}
+
+// `public.users.id` names the table by schema; once `public.users` is a
+// sub-select (or a renamed table) aliased `users`, only `users.id` resolves.
+void Planner::plan_schema_prefix(const ColumnRefSite& site) {
+  const int table_field = site.nfields - (site.star ? 1 : 2);
+  if (table_field < 1 || site.nfields > (site.star ? 2 : 3)) return;
+  const std::string_view table = site.fields[static_cast<std::size_t>(table_field)];
+  const std::string_view schema = site.fields[static_cast<std::size_t>(table_field - 1)];
+  for (int s = site.scope; s >= 0; s = model_.scopes[static_cast<std::size_t>(s)].parent) {
+    for (const parser::ScopeItem& item : model_.scopes[static_cast<std::size_t>(s)].items) {
+      if (item.kind != ScopeItemKind::kRelation || item.refname != table) continue;
+      const parser::RelationRef& ref = model_.relations[static_cast<std::size_t>(item.relation)];
+      const TableView* view = view_of(item.relation);
+      if (!ref.alias.empty() || ref.schema != schema || view == nullptr) return;
+      const bool replaced = ref.role == parser::RelationRole::kRead && view->needs_projection();
+      if (!replaced && !view->renamed) return;
+      const parser::TokenList& tokens = analysis_.tokens();
+      const std::size_t first = tokens.at(site.span.begin);
+      edits_.replace(site.span.begin, tokens[first + 2].begin, "");  // `schema.`
+      return;
+    }
+  }
+}
+
+// Whether a relation without rules has `column`, from the schema cache.
+bool Planner::table_has(const parser::RelationRef& ref, std::string_view column, bool& known) const {
+  const TableInfo* info = schema_.find_table(schema_.resolve_schema(ref.schema, ref.name), ref.name);
+  known = info != nullptr;
+  return known && info->find(column) != nullptr;
 }
 
 std::optional<Planner::Binding> Planner::bind_qualified(const ColumnRefSite& site) const {
@@ -71,6 +105,12 @@ std::optional<Planner::Binding> Planner::bind(const ColumnRefSite& site) {
     for (const parser::ScopeItem& item : model_.scopes[static_cast<std::size_t>(s)].items) {
       if (item.kind == ScopeItemKind::kExcluded) continue;
       const TableView* view = item.kind == ScopeItemKind::kRelation ? view_of(item.relation) : nullptr;
+      if (view == nullptr && item.kind == ScopeItemKind::kRelation) {
+        bool known = false;
+        if (table_has(model_.relations[static_cast<std::size_t>(item.relation)], column, known)) return std::nullopt;
+        uncertain_here = uncertain_here || !known;
+        continue;
+      }
       if (view == nullptr) {
         uncertain_here = true;
         continue;
@@ -92,7 +132,7 @@ std::optional<Planner::Binding> Planner::bind(const ColumnRefSite& site) {
 }
 
 std::string Planner::qualifier_of(const ColumnRefSite& site, const Binding& binding) const {
-  if (site.nfields >= 2) {
+  if (site.nfields == 2) {
     // The qualifier as written, up to the dot before the column.
     const parser::TokenList& tokens = analysis_.tokens();
     const std::size_t column = tokens.at_or_after(site.span.end) - 1;
@@ -103,10 +143,10 @@ std::string Planner::qualifier_of(const ColumnRefSite& site, const Binding& bind
   return parser::quote_identifier(ref.refname());
 }
 
-void Planner::plan_column_ref(const ColumnRefSite& site, const Binding& binding) {
+bool Planner::plan_column_ref(const ColumnRefSite& site, const Binding& binding) {
   const TableView* view = view_of(binding.relation);
   const ColumnRead* read = view->changed_read(site.column());
-  if (read == nullptr) return;
+  if (read == nullptr) return false;
   std::string out;
   append_read(out, *read, qualifier_of(site, binding));
   if (site.bare_target && site.in_returning) {
@@ -114,6 +154,7 @@ void Planner::plan_column_ref(const ColumnRefSite& site, const Binding& binding)
     parser::append_identifier(out, site.column());
   }
   edits_.replace(site.span.begin, site.span.end, std::move(out));
+  return true;
 }
 
 }  // namespace pgshim::rules

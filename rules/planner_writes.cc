@@ -94,7 +94,7 @@ void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
     if (w.count == 0) {
       dropped[i] = true;
       for (const auto& row : list.rows) {
-        if (i < row.size() && row[i].has_param) return cannot(view, "write to dropped column " + names[i], "its value holds a bind parameter");
+        if (i < row.size() && !keep_dropped_params(list, view, names[i], row[i])) return;
       }
       continue;
     }
@@ -179,7 +179,7 @@ void Planner::plan_set(const AssignmentList& list, const TableView& view) {
     if (w.count == 1 && w.targets[0].tmpl == nullptr && w.targets[0].column == col.column) continue;
     if (w.count == 0) {
       if (col.group >= 0) return cannot(view, "SET (...) with dropped column " + std::string(col.column), "drop it from the list");
-      if (values[i].has_param) return cannot(view, "write to dropped column " + std::string(col.column), "its value holds a bind parameter");
+      if (!keep_dropped_params(list, view, col.column, values[i])) return;
       dropped.back() = true;
       continue;
     }
@@ -224,6 +224,46 @@ void Planner::plan_conflict(const parser::WriteSite& write) {
       return cannot(*view, "ON CONFLICT (" + std::string(c.column) + ")", "the column is computed in this phase");
     }
     edits_.replace(c.span.begin, c.span.end, parser::quote_identifier(read->column));
+  }
+}
+
+}  // namespace pgshim::rules
+
+namespace pgshim::rules {
+
+// A dropped value that is a bind parameter must not vanish from the text: the
+// client binds it anyway, and PostgreSQL must still know its type. It is kept
+// as `($n)::type` in a CTE nobody reads (PostgreSQL does not evaluate it).
+bool Planner::keep_dropped_params(const AssignmentList& list, const TableView& view, std::string_view column,
+                                  const ValueSite& value) {
+  if (!value.has_param) return true;
+  const parser::TokenList& tokens = analysis_.tokens();
+  const std::size_t t = tokens.at(value.expr.begin);
+  const bool bare = t < tokens.size() && tokens[t].kind == parser::TokenKind::kParam && tokens[t].end == value.expr.end;
+  const ColumnSlot* slot = view.slot_for_client(column);
+  const int write = model_.relations[static_cast<std::size_t>(list.relation)].write;
+  if (!bare || slot == nullptr || write < 0) {
+    cannot(view, "write to dropped column " + std::string(column), "its value holds a bind parameter inside an expression");
+    return false;
+  }
+  kept_params_[static_cast<std::size_t>(write)].push_back("(" + text(value.expr) + ")::" + slot->change->old_type);
+  return true;
+}
+
+void Planner::plan_kept_params() {
+  for (std::size_t w = 0; w < kept_params_.size(); ++w) {
+    if (kept_params_[w].empty()) continue;
+    const parser::WriteSite& write = model_.writes[w];
+    std::string cte = "pgshim_dropped AS (SELECT ";
+    for (std::size_t i = 0; i < kept_params_[w].size(); ++i) cte += (i == 0 ? "" : ", ") + kept_params_[w][i];
+    cte += ')';
+    if (write.with_body_at != 0) {
+      edits_.insert(write.with_body_at, " " + cte + ",");
+    } else if (write.keyword_at != 0 || model_.statements[static_cast<std::size_t>(write.statement)].span.begin == 0) {
+      edits_.insert(write.keyword_at, "WITH " + cte + " ");
+    } else {
+      fail(true, kFeatureNotSupported, "pgshim: cannot rewrite write to a dropped column: statement not located");
+    }
   }
 }
 
