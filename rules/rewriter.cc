@@ -1,11 +1,23 @@
 #include "rules/rewriter.h"
 
+#include <atomic>
+
 #include "parser/analysis.h"
 #include "rules/planner.h"
 
 namespace pgshim::rules {
 
-Rewriter::Rewriter(RewriteRules rules) : rules_(std::move(rules)), prefilter_(rules_.table_names()) {}
+namespace {
+
+std::uint64_t next_instance() {
+  static std::atomic<std::uint64_t> counter{1};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+Rewriter::Rewriter(RewriteRules rules)
+    : rules_(std::move(rules)), prefilter_(rules_.table_names()), instance_(next_instance()) {}
 
 std::variant<std::shared_ptr<const Rewriter>, std::string> Rewriter::create(const RuleSet& rules,
                                                                             std::optional<Phase> phase_override) {

@@ -40,7 +40,11 @@ class Rewriter {
   // The pre-filter alone: false when `sql` certainly touches no rule table.
   [[nodiscard]] bool may_touch_rules(std::string_view sql) const { return prefilter_.may_match(sql); }
 
+  // The rule set's generation, and a number unique to this Rewriter in the
+  // process (two Rewriters built from one RuleSet with different phase
+  // overrides differ): caches key on the latter.
   [[nodiscard]] std::uint64_t generation() const { return rules_.generation(); }
+  [[nodiscard]] std::uint64_t instance() const { return instance_; }
   [[nodiscard]] const RewriteRules& rules() const { return rules_; }
 
  private:
@@ -48,6 +52,7 @@ class Rewriter {
 
   RewriteRules rules_;
   Prefilter prefilter_;
+  std::uint64_t instance_;
 };
 
 // `pgshim rewrite --rules DIR --as old|new [--phase P] [--schema-from DSN] SQL`
