@@ -182,11 +182,13 @@ void Server::begin_shutdown() {
   for (auto& acceptor : tcp_acceptors_) acceptor->close(ec);
   if (unix_acceptor_) unix_acceptor_->close(ec);
   if (!unix_path_.empty()) std::filesystem::remove(unix_path_, ec);
-  std::lock_guard lock(sessions_mutex_);
-  for (auto& [id, entry] : sessions_) {
-    asio::post(*entry.second, [weak = entry.first] {
-      if (auto session = weak.lock()) session->request_shutdown(false);
-    });
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto& [id, entry] : sessions_) {
+      asio::post(*entry.second, [weak = entry.first] {
+        if (auto session = weak.lock()) session->request_shutdown(false);
+      });
+    }
   }
   shutdown_deadline_ = std::chrono::steady_clock::now() + context_.config.shutdown_grace;
   watch_shutdown();

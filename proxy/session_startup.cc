@@ -59,7 +59,9 @@ asio::awaitable<bool> Session::read_startup() {
     }
     codec::StartupPacket p;
     if (codec::decode_startup(packet, p, error) != codec::DecodeStatus::kOk) {
-      const bool version = error.find("protocol") != std::string::npos;
+      // An unsupported protocol version is feature_not_supported, as PostgreSQL says.
+      const std::uint32_t major = codec::read_u32(packet.data() + 4) >> 16;
+      const bool version = major != 3 && major != (codec::kSslRequestCode >> 16);
       co_return co_await fail(version ? "0A000" : "08P01", "pgshim: " + error);
     }
     switch (p.kind) {
