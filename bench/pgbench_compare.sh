@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Side-by-side pgbench: PostgreSQL directly, through pgshim, and through PgBouncer
+# (session mode), interleaved round by round so that all three see the same
+# machine. Reports median TPS, the ratios pgshim/direct and pgshim/PgBouncer, and
+# the CPU time each proxy spent per query (from /proc/PID/stat).
+#
+#   bash bench/pgbench_compare.sh [ROUNDS] [SECONDS]
+#
+# It starts and stops everything it needs (a throwaway PostgreSQL, pgshim,
+# PgBouncer); pgshim must be built (scripts/build.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=${1:-5}
+SECONDS_PER_RUN=${2:-5}
+THREADS=${PGSHIM_THREADS:-1}
+PG_BIN=/usr/lib/postgresql/15/bin
+PGSHIM=$ROOT/build/proxy/pgshim
+[[ -x $PGSHIM ]] || { echo "build pgshim first: bash scripts/build.sh" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/pgshim-bench-XXXXXX)
+PG_PORT=${PG_PORT:-57432}
+SHIM_PORT=${SHIM_PORT:-57433}
+BOUNCER_PORT=${BOUNCER_PORT:-57434}
+AS_PG=()
+if [[ $(id -u) -eq 0 ]]; then
+  chown postgres "$WORK"
+  AS_PG=(runuser -u postgres --)
+fi
+SHIM_PID="" BOUNCER_PID=""
+cleanup() {
+  [[ -n $SHIM_PID ]] && kill -TERM "$SHIM_PID" 2>/dev/null || true
+  [[ -n $BOUNCER_PID ]] && kill -TERM "$BOUNCER_PID" 2>/dev/null || true
+  "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"${AS_PG[@]}" "$PG_BIN/initdb" -D "$WORK/data" -U postgres --auth=trust >/dev/null
+"${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w \
+  -o "-p $PG_PORT -k $WORK -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off -c synchronous_commit=off" start >/dev/null
+"$PG_BIN/pgbench" -i -q -s 10 -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres >/dev/null 2>&1
+
+mkdir -p "$WORK/rules"
+"$PGSHIM" serve --listen "127.0.0.1:$SHIM_PORT" --upstream "127.0.0.1:$PG_PORT" --rules "$WORK/rules" \
+  --upstream-tls disable --threads "$THREADS" --log-level warn >"$WORK/pgshim.log" 2>&1 &
+SHIM_PID=$!
+
+cat >"$WORK/pgbouncer.ini" <<INI
+[databases]
+postgres = host=127.0.0.1 port=$PG_PORT dbname=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCER_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $WORK/userlist.txt
+pool_mode = session
+max_client_conn = 200
+default_pool_size = 40
+logfile = $WORK/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
+INI
+echo '"postgres" ""' >"$WORK/userlist.txt"
+chmod a+r "$WORK"/pgbouncer.ini "$WORK"/userlist.txt
+[[ $(id -u) -eq 0 ]] && chown postgres "$WORK"/pgbouncer.ini "$WORK"/userlist.txt
+"${AS_PG[@]}" /usr/sbin/pgbouncer "$WORK/pgbouncer.ini" >/dev/null 2>&1 &
+BOUNCER_PID=$!
+for port in "$SHIM_PORT" "$BOUNCER_PORT"; do
+  for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.1; done
+done
+# runuser forks: find PgBouncer's own PID for its CPU time.
+BOUNCER_REAL=$(pgrep -f "pgbouncer $WORK/pgbouncer.ini" | tail -n 1)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
+# case name | pgbench arguments | statements per transaction
+CASES=(
+  "select-simple|-S -M simple|1"
+  "select-extended|-S -M extended|1"
+  "select-prepared|-S -M prepared|1"
+  "tpcb-simple|-M simple|7"
+)
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+for round in $(seq "$ROUNDS"); do
+  for case in "${CASES[@]}"; do
+    IFS='|' read -r name args per_tx <<<"$case"
+    for clients in 1 16; do
+      for target in direct pgshim pgbouncer; do
+        case $target in
+          direct) port=$PG_PORT pid="" ;;
+          pgshim) port=$SHIM_PORT pid=$SHIM_PID ;;
+          pgbouncer) port=$BOUNCER_PORT pid=$BOUNCER_REAL ;;
+        esac
+        before=0
+        [[ -n $pid ]] && before=$(cpu_ticks "$pid")
+        # shellcheck disable=SC2086
+        out=$("$PG_BIN/pgbench" $args -c "$clients" -j "$((clients < 2 ? 1 : 2))" -T "$SECONDS_PER_RUN" \
+          -h 127.0.0.1 -p "$port" -U postgres postgres 2>&1)
+        after=0
+        [[ -n $pid ]] && after=$(cpu_ticks "$pid")
+        tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
+        tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+        failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
+        cpu_us=$(awk -v t="$((after - before))" -v hz="$TICK" -v n="$tx" -v k="$per_tx" \
+          'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / (n * k); else print 0 }')
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$clients" "$target" "$tps" "$cpu_us" "${failed:-?}" >>"$RESULTS"
+        echo "round $round $name -c $clients $target: tps=$tps cpu_us/query=$cpu_us failed=${failed:-?}" >&2
+      done
+    done
+  done
+done
+
+echo
+echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s, pgshim --threads $THREADS; medians"
+awk -F'\t' '
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  { key = $1 "\t" $2; tps[key, $3] = tps[key, $3] " " $4; cpu[key, $3] = cpu[key, $3] " " $5;
+    if ($6 != "0") failed[key] = 1; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
+  END {
+    printf "%-16s %3s %10s %10s %10s %8s %8s %10s %10s\n", "case", "-c", "direct", "pgshim", "pgbouncer",
+           "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q"
+    for (i = 1; i <= n; i++) {
+      k = order[i]; split(k, p, "\t")
+      d = median(tps[k, "direct"]); s = median(tps[k, "pgshim"]); b = median(tps[k, "pgbouncer"])
+      printf "%-16s %3s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f%s\n", p[1], p[2], d, s, b, s / d, s / b,
+             median(cpu[k, "pgshim"]), median(cpu[k, "pgbouncer"]), (k in failed) ? "  FAILURES" : ""
+    }
+  }' "$RESULTS"
