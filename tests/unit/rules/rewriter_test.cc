@@ -157,3 +157,24 @@ TEST(Rewriter, CliFunctionUsesOneVersionForAllMigrations) {
 
 }  // namespace
 }  // namespace pgshim::rules
+
+#include "rules/schema_catalog.h"
+
+namespace pgshim::rules {
+namespace {
+
+TEST(SchemaCatalog, BuildsTablesAndSearchPath) {
+  const std::vector<CatalogRow> rows = {{"app", "users", "id", "integer"},
+                                        {"app", "users", "name", "text"},
+                                        {"public", "users", "id", "bigint"}};
+  const StaticSchemaCache cache = schema_from_catalog(rows, "\"$user\", app, \"My Schema\"", "alice");
+  ASSERT_NE(cache.find_table("app", "users"), nullptr);
+  EXPECT_EQ(cache.find_table("app", "users")->columns.size(), 2u);
+  EXPECT_EQ(cache.find_table("public", "users")->columns[0].type, "bigint");
+  EXPECT_EQ(cache.search_path(), (std::vector<std::string>{"alice", "app", "My Schema"}));
+  EXPECT_EQ(cache.resolve_schema("", "users"), "app");
+  EXPECT_EQ(cache.resolve_schema("", "nothing"), "alice");
+}
+
+}  // namespace
+}  // namespace pgshim::rules
