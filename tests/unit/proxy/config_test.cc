@@ -1,0 +1,101 @@
+#include "proxy/config.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace pgshim::proxy {
+namespace {
+
+std::string write_temp(const std::string& text) {
+  char path[] = "/tmp/pgshim-config-XXXXXX";
+  const int fd = mkstemp(path);
+  close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Endpoint, ParsesHostPortV6AndUnixForms) {
+  std::string error;
+  auto tcp = parse_endpoint("127.0.0.1:6432", error);
+  ASSERT_TRUE(tcp);
+  EXPECT_EQ(tcp->host, "127.0.0.1");
+  EXPECT_EQ(tcp->port, 6432);
+  auto v6 = parse_endpoint("[::1]:5432", error);
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  auto dir = parse_endpoint("/var/run/postgresql:5433", error);
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(dir->unix_path, "/var/run/postgresql/.s.PGSQL.5433");
+  auto file = parse_endpoint("/tmp/.s.PGSQL.5432", error);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->unix_path, "/tmp/.s.PGSQL.5432");
+}
+
+TEST(Endpoint, RejectsBadPorts) {
+  std::string error;
+  EXPECT_FALSE(parse_endpoint("localhost", error));
+  EXPECT_FALSE(parse_endpoint("localhost:0", error));
+  EXPECT_FALSE(parse_endpoint("localhost:70000", error));
+  EXPECT_FALSE(parse_endpoint("localhost:12ab", error));
+  EXPECT_NE(error.find("invalid port"), std::string::npos);
+}
+
+TEST(ConfigFile, LoadsTheExample) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(load_config_file(std::string(PGSHIM_SOURCE_DIR) + "/examples/pgshim.yaml", c, error))
+      << error;
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].port, 6432);
+  EXPECT_EQ(c.upstream.host, "postgres");
+  EXPECT_EQ(c.upstream_tls, UpstreamTls::kPrefer);
+  EXPECT_EQ(c.startup_timeout.count(), 10000);
+}
+
+TEST(ConfigFile, UnknownKeyNamesFileLineAndColumn) {
+  const auto path = write_temp("listen: 127.0.0.1:1\nupstrem: x:1\n");
+  Config c;
+  std::string error;
+  EXPECT_FALSE(load_config_file(path, c, error));
+  EXPECT_NE(error.find(path + ":2:"), std::string::npos) << error;
+  EXPECT_NE(error.find("unknown setting 'upstrem'"), std::string::npos) << error;
+  std::remove(path.c_str());
+}
+
+TEST(ConfigFile, BadUpstreamTlsMode) {
+  const auto path = write_temp("upstream_tls: sometimes\n");
+  Config c;
+  std::string error;
+  EXPECT_FALSE(load_config_file(path, c, error));
+  EXPECT_NE(error.find("disable, prefer, require, verify-full"), std::string::npos) << error;
+  std::remove(path.c_str());
+}
+
+TEST(ConfigFile, ListOfListeners) {
+  const auto path = write_temp("listen: [127.0.0.1:1, \"[::1]:2\"]\nupstream: db:5432\n");
+  Config c;
+  std::string error;
+  ASSERT_TRUE(load_config_file(path, c, error)) << error;
+  EXPECT_EQ(c.listen.size(), 2u);
+  EXPECT_EQ(validate_config(c), "");
+  std::remove(path.c_str());
+}
+
+TEST(ConfigValidation, NeedsListenerAndUpstreamAndBothTlsFiles) {
+  Config c;
+  EXPECT_NE(validate_config(c), "");
+  std::string error;
+  c.listen.push_back(*parse_endpoint("127.0.0.1:1", error));
+  EXPECT_NE(validate_config(c).find("upstream"), std::string::npos);
+  c.upstream = *parse_endpoint("127.0.0.1:2", error);
+  EXPECT_EQ(validate_config(c), "");
+  c.tls_cert = "cert.pem";
+  EXPECT_NE(validate_config(c).find("go together"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pgshim::proxy
