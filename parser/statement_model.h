@@ -46,6 +46,7 @@ struct RelationRef {
   std::uint32_t after_alias = 0;   // just past the name and alias
   Span only_span;              // `ONLY`, when written
   Span star_span;              // a trailing inheritance `*`, when written
+  Span table_span;             // `TABLE` of the `TABLE name` query form (no alias allowed)
   bool in_tablesample = false;
   int write = -1;              // index into StatementModel::writes for a target
   int copy = -1;               // index into StatementModel::copies for COPY

@@ -181,6 +181,10 @@ void TreeWalker::relation_spans(RangeVar* var, RelationRef& ref) {
   } else if (!var->inh) {
     unsupported("ONLY (table)", var->location);
   }
+  const std::size_t before = ref.only_span.empty() ? first : first - 1;
+  if (ref.role == RelationRole::kRead && before > 0 && tokens_.is_keyword(before - 1, "table")) {
+    ref.table_span = Span{tokens_[before - 1].begin, tokens_[before - 1].end};
+  }
   std::size_t i = name->last + 1;
   if (var->inh && tokens_.is_operator(i, "*")) {
     ref.star_span = Span{tokens_[i].begin, tokens_[i].end};
@@ -263,6 +267,11 @@ void TreeWalker::column_ref(ColumnRef* ref, int scope) {
     } else if (IsA(field, String)) {
       site.fields[site.nfields++] = str(strVal(field));
     }
+  }
+  if (ref->location < 0 && site.star && site.nfields == 0) {
+    // `TABLE t` has an implicit `*` with no text: nothing can be edited there.
+    model_.columns.push_back(site);
+    return;
   }
   const auto name = dotted_name_at(tokens_, static_cast<std::uint32_t>(ref->location), n);
   if (!name) return unsupported("column reference", ref->location);

@@ -35,6 +35,10 @@ void Planner::plan_relation(int index) {
 }
 
 void Planner::plan_read(const RelationRef& ref, const TableView& view) {
+  // `TABLE t` takes neither an alias nor a sub-select: spell it out.
+  if (!ref.table_span.empty() && (view.renamed || view.needs_projection())) {
+    edits_.replace(ref.table_span.begin, ref.table_span.end, "SELECT * FROM");
+  }
   if (!view.needs_projection()) {
     if (view.renamed) plan_rename(ref, view, true);
     return;

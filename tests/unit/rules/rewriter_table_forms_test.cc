@@ -1,4 +1,4 @@
-// Rewriter table (100 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
+// Rewriter table (102 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
 // shape, PREPARE/EXPLAIN/DECLARE, identifiers, several statements, and the refusals.
 // The fixture is tests/unit/rules/rewrite_fixture.h; the checks are in rewrite_table.h.
 #include "tests/unit/rules/rewrite_table.h"
@@ -310,6 +310,12 @@ FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname F
   {"form", kExpanded, kNew,
    R"sql(UPDATE orders SET price_cents = DEFAULT)sql",
    R"sql(UPDATE orders SET price_cents = DEFAULT, price = DEFAULT)sql"},
+  {"form", kPlanned, kNew,
+   R"sql(TABLE customers)sql",
+   R"sql(SELECT * FROM customer AS customers)sql"},
+  {"form", kPlanned, kNew,
+   R"sql(TABLE ONLY users)sql",
+   R"sql(SELECT * FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM ONLY users) users)sql"},
 };
 // clang-format on
 
