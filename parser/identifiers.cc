@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <unordered_set>
 
 namespace pgshim::parser {
 namespace {
@@ -24,6 +25,12 @@ constexpr Keyword kKeywords[] = {
 };
 #undef PG_KEYWORD
 
+constexpr std::size_t kLongestKeyword = [] {
+  std::size_t n = 0;
+  for (const Keyword& k : kKeywords) n = k.name.size() > n ? k.name.size() : n;
+  return n;
+}();
+
 bool plain_char(char c, bool first) {
   return (c >= 'a' && c <= 'z') || c == '_' || (!first && ((c >= '0' && c <= '9') || c == '$'));
 }
@@ -31,9 +38,17 @@ bool plain_char(char c, bool first) {
 }  // namespace
 
 bool is_non_unreserved_keyword(std::string_view lower_word) {
-  const auto it = std::lower_bound(std::begin(kKeywords), std::end(kKeywords), lower_word,
-                                   [](const Keyword& k, std::string_view w) { return k.name < w; });
-  return it != std::end(kKeywords) && it->name == lower_word && !it->unreserved;
+  // Called for every identifier the rewriter writes: a hash lookup of the
+  // keywords that need quoting beats a binary search over all of them.
+  static const std::unordered_set<std::string_view> kQuoted = [] {
+    std::unordered_set<std::string_view> set;
+    for (const Keyword& k : kKeywords) {
+      if (!k.unreserved) set.insert(k.name);
+    }
+    return set;
+  }();
+  if (lower_word.size() > kLongestKeyword) return false;
+  return kQuoted.count(lower_word) != 0;
 }
 
 void append_identifier(std::string& out, std::string_view name) {

@@ -66,16 +66,16 @@ void Planner::remove_elements(const std::vector<Span>& elements, const std::vect
 
 void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
   if (list.default_values) return;
-  std::vector<std::string> names;  // the client's columns, in list order
+  std::vector<std::string_view> names;  // the client's columns, in list order
   const bool generated = !list.has_column_list;
   if (generated) {
     if (!view.writes_differ() && !view.needs_projection()) return;
     std::vector<ClientColumn> columns;
     if (!view.client_columns(columns)) return cannot(view, "INSERT without a column list", "cannot expand * without a schema (use --schema-from)");
     if (!list.values_known || list.rows.empty()) return cannot(view, "INSERT without a column list", "its values cannot be located");
-    for (std::size_t i = 0; i < list.rows[0].size() && i < columns.size(); ++i) names.emplace_back(columns[i].name);
+    for (std::size_t i = 0; i < list.rows[0].size() && i < columns.size(); ++i) names.push_back(columns[i].name);
   } else {
-    for (const AssignedColumn& c : list.columns) names.emplace_back(c.column);
+    for (const AssignedColumn& c : list.columns) names.push_back(c.column);
   }
   std::string generated_list;
   std::vector<bool> dropped(names.size(), false);
@@ -87,9 +87,9 @@ void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
       if (generated) generated_list += (generated_list.empty() ? "" : ", ") + parser::quote_identifier(names[i]);
       continue;
     }
-    if (!generated && list.columns[i].has_indirection) return cannot(view, "assignment to an element of " + names[i], "the column is converted in this phase");
+    if (!generated && list.columns[i].has_indirection) return cannot(view, "assignment to an element of " + std::string(names[i]), "the column is converted in this phase");
     if (!list.values_known && (w.count != 1 || w.targets[0].tmpl != nullptr)) {
-      return cannot(view, "INSERT ... SELECT into " + names[i], "its values cannot be located");
+      return cannot(view, "INSERT ... SELECT into " + std::string(names[i]), "its values cannot be located");
     }
     if (w.count == 0) {
       dropped[i] = true;
