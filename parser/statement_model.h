@@ -47,7 +47,7 @@ struct RelationRef {
   Span only_span;              // `ONLY`, when written
   Span star_span;              // a trailing inheritance `*`, when written
   Span table_span;             // `TABLE` of the `TABLE name` query form (no alias allowed)
-  bool in_tablesample = false;
+  Span tablesample_span;       // `TABLESAMPLE m (args) [REPEATABLE (seed)]` after the alias
   int write = -1;              // index into StatementModel::writes for a target
   int copy = -1;               // index into StatementModel::copies for COPY
   int statement = 0;           // index into StatementModel::statements

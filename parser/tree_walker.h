@@ -40,6 +40,7 @@ class TreeWalker {
   void from_item(Node* item, int scope);
   int relation(RangeVar* var, RelationRole role, int scope);
   void relation_spans(RangeVar* var, RelationRef& ref);
+  void tablesample_span(RelationRef& ref);
   [[nodiscard]] bool is_cte(const RangeVar* var) const;
   std::size_t push_with(WithClause* with, int parent);
   void pop_with(std::size_t mark) { ctes_.resize(mark); }

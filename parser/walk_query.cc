@@ -132,7 +132,7 @@ void TreeWalker::from_item(Node* item, int scope) {
       auto* sample = castNode(RangeTableSample, item);
       const std::size_t before = model_.relations.size();
       from_item(sample->relation, scope);
-      if (model_.relations.size() > before) model_.relations.back().in_tablesample = true;
+      if (model_.relations.size() > before) tablesample_span(model_.relations.back());
       expr(reinterpret_cast<Node*>(sample->args), scope);
       expr(sample->repeatable, scope);
       return;
@@ -199,6 +199,18 @@ void TreeWalker::relation_spans(RangeVar* var, RelationRef& ref) {
     const std::size_t close = matching_close(tokens_, i + 1);
     if (close < tokens_.size()) ref.after_alias = tokens_[close].end;
   }
+}
+
+// The clause follows the alias; a sub-select standing for the table takes it inside.
+void TreeWalker::tablesample_span(RelationRef& ref) {
+  const std::size_t k = tokens_.at_or_after(ref.after_alias);
+  if (!tokens_.is_keyword(k, "tablesample")) return unsupported("TABLESAMPLE", -1);
+  std::size_t open = k + 1;
+  while (open < tokens_.size() && !tokens_.is_punct(open, '(')) ++open;
+  std::size_t close = matching_close(tokens_, open);
+  if (close < tokens_.size() && tokens_.is_keyword(close + 1, "repeatable")) close = matching_close(tokens_, close + 2);
+  if (close >= tokens_.size()) return unsupported("TABLESAMPLE", -1);
+  ref.tablesample_span = Span{tokens_[k].begin, tokens_[close].end};
 }
 
 bool TreeWalker::is_cte(const RangeVar* var) const {

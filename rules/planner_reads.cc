@@ -43,9 +43,14 @@ void Planner::plan_read(const RelationRef& ref, const TableView& view) {
     if (view.renamed) plan_rename(ref, view, true);
     return;
   }
-  if (ref.in_tablesample) return cannot(view, "TABLESAMPLE", "a rule table is read through a sub-select");
   auto sub = subquery_text(ref, view);
   if (!sub) return;
+  if (!ref.tablesample_span.empty()) {
+    // Sampling applies to the physical table, inside the sub-select.
+    const parser::Span s = ref.tablesample_span;
+    sub->insert(sub->size() - 1, " " + render(s));
+    edits_.replace_absorbing(s.begin, s.end, "");
+  }
   // The alias stays where it was written; an unaliased table gets its own
   // name as the sub-select's alias, so `users.col` keeps resolving.
   if (ref.alias.empty()) *sub += " " + text(ref.relname_span);

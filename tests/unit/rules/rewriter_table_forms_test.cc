@@ -1,4 +1,4 @@
-// Rewriter table (102 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
+// Rewriter table (103 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
 // shape, PREPARE/EXPLAIN/DECLARE, identifiers, several statements, and the refusals.
 // The fixture is tests/unit/rules/rewrite_fixture.h; the checks are in rewrite_table.h.
 #include "tests/unit/rules/rewrite_table.h"
@@ -82,7 +82,10 @@ const TableRow kForms[] = {
    R"sql(SELECT * FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM ONLY users) users)sql"},
   {"form", kPlanned, kNew,
    R"sql(SELECT * FROM users TABLESAMPLE SYSTEM (50))sql",
-   R"sql(!0A000 pgshim: cannot rewrite TABLESAMPLE: a rule table is read through a sub-select)sql"},
+   R"sql(SELECT * FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM users TABLESAMPLE SYSTEM (50)) users )sql"},
+  {"form", kPlanned, kNew,
+   R"sql(SELECT u.display_name FROM users AS u TABLESAMPLE BERNOULLI (10) REPEATABLE (42) WHERE u.id > 0)sql",
+   R"sql(SELECT u.display_name FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM users TABLESAMPLE BERNOULLI (10) REPEATABLE (42)) AS u  WHERE u.id > 0)sql"},
   {"form", kPlanned, kNew,
    R"sql(SELECT * FROM users FOR UPDATE)sql",
    R"sql(SELECT * FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM users) users FOR UPDATE)sql"},

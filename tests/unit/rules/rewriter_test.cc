@@ -86,13 +86,13 @@ TEST(Rewriter, NonStrictMigrationSendsWhatItCannotRewriteAsIs) {
   for (Migration& m : rules.migrations) m.strict = false;
   const auto schema = fixture_schema(Phase::kPlanned);
   const auto rewriter = make(rules);
-  const std::string sql = "SELECT * FROM users TABLESAMPLE SYSTEM (10)";
+  const std::string sql = "INSERT INTO orders (id, price_cents) SELECT * FROM audit";
   EXPECT_EQ(rewriter->rewrite(sql, ClientProfile::uniform(ClientVersion::kNew), schema).status,
             RewriteStatus::kUnchanged);
-  rules.migrations[testing::kRename].strict = true;
+  rules.migrations[testing::kRetype].strict = true;
   const auto strict = make(rules)->rewrite(sql, ClientProfile::uniform(ClientVersion::kNew), schema);
   EXPECT_EQ(strict.status, RewriteStatus::kError);
-  EXPECT_EQ(strict.message, "pgshim: cannot rewrite TABLESAMPLE: a rule table is read through a sub-select");
+  EXPECT_EQ(strict.message, "pgshim: cannot rewrite INSERT ... SELECT into price_cents: its values cannot be located");
 }
 
 TEST(Rewriter, WithoutSchemaStarIsAnErrorButNamedColumnsWork) {
