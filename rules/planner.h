@@ -73,7 +73,18 @@ class Planner {
 
   // planner_writes.cc: column lists, SET lists, ON CONFLICT targets.
   void plan_assignments(const parser::AssignmentList& list);
+  struct InsertPlan {
+    const parser::AssignmentList& list;
+    const TableView& view;
+    std::vector<std::string_view> names;  // the client's columns written, in list order
+    std::vector<bool> dropped;
+    std::string generated_list;  // the column list written for an INSERT without one
+  };
+  bool insert_names(const parser::AssignmentList& list, const TableView& view, std::vector<std::string_view>& names);
   void plan_insert(const parser::AssignmentList& list, const TableView& view);
+  void plan_insert_column(InsertPlan& plan, std::size_t i);
+  [[nodiscard]] std::optional<std::string> direct_value(const WriteTarget& target,
+                                                        const parser::ValueSite& value) const;
   void plan_set(const parser::AssignmentList& list, const TableView& view);
   bool write_or_fail(const TableView& view, std::string_view column, ColumnWrite& out);
   void plan_value(const TableView& view, const WriteTarget& main, const parser::ValueSite& value,
@@ -98,6 +109,13 @@ class Planner {
   std::vector<int> relation_view_;               // per relation: index into views_, or -1
   std::vector<bool> view_used_;
   parser::EditSet edits_;
+  // Column references replaced by a read of the target, for direct_value().
+  struct ReplacedRef {
+    parser::Span span;
+    std::string qualifier;
+    const ColumnRead* read;
+  };
+  std::vector<ReplacedRef> replaced_;
   // Per write: bind parameters of dropped values, kept typed in an unused CTE
   // so that the statement still has (and types) every parameter the client binds.
   std::vector<std::vector<std::string>> kept_params_;

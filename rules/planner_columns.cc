@@ -147,8 +147,10 @@ bool Planner::plan_column_ref(const ColumnRefSite& site, const Binding& binding)
   const TableView* view = view_of(binding.relation);
   const ColumnRead* read = view->changed_read(site.column());
   if (read == nullptr) return false;
+  std::string qualifier = qualifier_of(site, binding);
   std::string out;
-  append_read(out, *read, qualifier_of(site, binding));
+  append_read(out, *read, qualifier);
+  replaced_.push_back(ReplacedRef{site.span, std::move(qualifier), read});
   if (site.bare_target && site.in_returning) {
     out += " AS ";  // RETURNING keeps the client's column name
     parser::append_identifier(out, site.column());

@@ -3,6 +3,7 @@
 // companion column (the other side of a rename or retype while both exist) is
 // appended right after the column it mirrors, in the list and in every row.
 #include <algorithm>
+#include <optional>
 
 #include "parser/identifiers.h"
 #include "rules/planner.h"
@@ -31,9 +32,27 @@ bool Planner::write_or_fail(const TableView& view, std::string_view column, Colu
 std::string Planner::value_text(const WriteTarget& target, const ValueSite& value,
                                 const std::string& rendered) const {
   if (value.is_default) return "DEFAULT";
+  if (auto direct = direct_value(target, value)) return *std::move(direct);
   std::string out;
   append_write_value(out, target, rendered);
   return out;
+}
+
+// A value that is a column read through a conversion from the very column it
+// is written to (`SET price_cents = EXCLUDED.price_cents` while only price
+// exists) is that column as it is: no round trip through up and down, which
+// need not be exact inverses.
+std::optional<std::string> Planner::direct_value(const WriteTarget& target, const ValueSite& value) const {
+  if (target.tmpl == nullptr) return std::nullopt;
+  for (const ReplacedRef& ref : replaced_) {
+    if (ref.span.begin != value.expr.begin || ref.span.end != value.expr.end) continue;
+    if (ref.read->kind != ReadKind::kTemplate || ref.read->column != target.column) return std::nullopt;
+    std::string out = ref.qualifier;
+    if (!out.empty()) out += '.';
+    parser::append_identifier(out, target.column);
+    return out;
+  }
+  return std::nullopt;
 }
 
 // The written column keeps its place; a conversion wraps its value in place.
@@ -64,73 +83,40 @@ void Planner::remove_elements(const std::vector<Span>& elements, const std::vect
   }
 }
 
+// The client's columns an INSERT writes, in list order: its column list, or
+// without one the first columns of the client's view of the table.
+bool Planner::insert_names(const AssignmentList& list, const TableView& view, std::vector<std::string_view>& names) {
+  if (list.has_column_list) {
+    for (const AssignedColumn& c : list.columns) names.push_back(c.column);
+    return true;
+  }
+  if (!view.writes_differ() && !view.needs_projection()) return false;  // positions already match
+  std::vector<ClientColumn> columns;
+  if (!view.client_columns(columns)) {
+    cannot(view, "INSERT without a column list", "cannot expand * without a schema (use --schema-from)");
+    return false;
+  }
+  if (!list.values_known || list.rows.empty()) {
+    cannot(view, "INSERT without a column list", "its values cannot be located");
+    return false;
+  }
+  for (std::size_t i = 0; i < list.rows[0].size() && i < columns.size(); ++i) names.push_back(columns[i].name);
+  return true;
+}
+
 void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
   if (list.default_values) return;
-  std::vector<std::string_view> names;  // the client's columns, in list order
-  const bool generated = !list.has_column_list;
-  if (generated) {
-    if (!view.writes_differ() && !view.needs_projection()) return;
-    std::vector<ClientColumn> columns;
-    if (!view.client_columns(columns)) return cannot(view, "INSERT without a column list", "cannot expand * without a schema (use --schema-from)");
-    if (!list.values_known || list.rows.empty()) return cannot(view, "INSERT without a column list", "its values cannot be located");
-    for (std::size_t i = 0; i < list.rows[0].size() && i < columns.size(); ++i) names.push_back(columns[i].name);
-  } else {
-    for (const AssignedColumn& c : list.columns) names.push_back(c.column);
-  }
-  std::string generated_list;
-  std::vector<bool> dropped(names.size(), false);
-  for (std::size_t i = 0; i < names.size() && !failed_; ++i) {
-    ColumnWrite w;
-    if (!write_or_fail(view, names[i], w)) return;
-    const bool plain = w.count == 1 && w.targets[0].tmpl == nullptr && w.targets[0].column == names[i];
-    if (plain) {
-      if (generated) generated_list += (generated_list.empty() ? "" : ", ") + parser::quote_identifier(names[i]);
-      continue;
-    }
-    if (!generated && list.columns[i].has_indirection) return cannot(view, "assignment to an element of " + std::string(names[i]), "the column is converted in this phase");
-    if (!list.values_known && (w.count != 1 || w.targets[0].tmpl != nullptr)) {
-      return cannot(view, "INSERT ... SELECT into " + std::string(names[i]), "its values cannot be located");
-    }
-    if (w.count == 0) {
-      dropped[i] = true;
-      for (const auto& row : list.rows) {
-        if (i < row.size() && !keep_dropped_params(list, view, names[i], row[i])) return;
-      }
-      continue;
-    }
-    std::vector<std::string> rendered;
-    if (list.values_known) {
-      for (const auto& row : list.rows) {
-        if (i >= row.size()) return cannot(view, "INSERT", "a row has fewer values than columns");
-        rendered.push_back(render(row[i].expr));
-      }
-    }
-    for (int t = 0; t < w.count; ++t) {
-      const WriteTarget& target = w.targets[static_cast<std::size_t>(t)];
-      const std::string name = parser::quote_identifier(target.column);
-      if (generated) {
-        generated_list += (generated_list.empty() ? "" : ", ") + name;
-      } else if (t == 0 && target.column != names[i]) {
-        edits_.replace(list.columns[i].column_span.begin, list.columns[i].column_span.end, name);
-      } else if (t > 0) {
-        edits_.insert(list.columns[i].item.end, ", " + name);
-      }
-      for (std::size_t r = 0; r < rendered.size(); ++r) {
-        const ValueSite& value = list.rows[r][i];
-        if (t == 0) {
-          plan_value(view, target, value, rendered[r]);
-        } else {
-          edits_.insert(value.element.end, ", " + value_text(target, value, rendered[r]));
-        }
-      }
-    }
-  }
+  InsertPlan plan{list, view, {}, {}, {}};
+  if (!insert_names(list, view, plan.names)) return;
+  plan.dropped.assign(plan.names.size(), false);
+  for (std::size_t i = 0; i < plan.names.size() && !failed_; ++i) plan_insert_column(plan, i);
   if (failed_) return;
+  const auto& dropped = plan.dropped;
   const bool any_dropped = std::find(dropped.begin(), dropped.end(), true) != dropped.end();
   if (any_dropped && std::find(dropped.begin(), dropped.end(), false) == dropped.end()) {
     if (!all_dropped_insert(list, view)) return;
   } else if (any_dropped) {
-    if (!generated) {
+    if (list.has_column_list) {
       std::vector<Span> items;
       for (const AssignedColumn& c : list.columns) items.push_back(c.item);
       remove_elements(items, dropped);
@@ -141,7 +127,64 @@ void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
       remove_elements(elements, dropped);
     }
   }
-  if (generated && !generated_list.empty()) edits_.insert(list.column_list_at, " (" + generated_list + ")");
+  if (!list.has_column_list && !plan.generated_list.empty()) {
+    edits_.insert(list.column_list_at, " (" + plan.generated_list + ")");
+  }
+}
+
+// One written column: renamed in the list, its values converted in place, a
+// companion appended after it in the list and in every row, or dropped.
+void Planner::plan_insert_column(InsertPlan& plan, std::size_t i) {
+  const AssignmentList& list = plan.list;
+  const TableView& view = plan.view;
+  const std::string_view name = plan.names[i];
+  const bool generated = !list.has_column_list;
+  ColumnWrite w;
+  if (!write_or_fail(view, name, w)) return;
+  const auto add_generated = [&](std::string_view column) {
+    if (!plan.generated_list.empty()) plan.generated_list += ", ";
+    parser::append_identifier(plan.generated_list, column);
+  };
+  if (w.count == 1 && w.targets[0].tmpl == nullptr && w.targets[0].column == name) return add_generated(name);
+  if (!generated && list.columns[i].has_indirection) {
+    return cannot(view, "assignment to an element of " + std::string(name), "the column is converted in this phase");
+  }
+  if (!list.values_known && (w.count != 1 || w.targets[0].tmpl != nullptr)) {
+    return cannot(view, "INSERT ... SELECT into " + std::string(name), "its values cannot be located");
+  }
+  if (w.count == 0) {
+    plan.dropped[i] = true;
+    for (const auto& row : list.rows) {
+      if (i < row.size() && !keep_dropped_params(list, view, name, row[i])) return;
+    }
+    return;
+  }
+  std::vector<std::string> rendered;  // before any edit of this column wraps them
+  if (list.values_known) {
+    for (const auto& row : list.rows) {
+      if (i >= row.size()) return cannot(view, "INSERT", "a row has fewer values than columns");
+      rendered.push_back(render(row[i].expr));
+    }
+  }
+  for (int t = 0; t < w.count; ++t) {
+    const WriteTarget& target = w.targets[static_cast<std::size_t>(t)];
+    const std::string quoted = parser::quote_identifier(target.column);
+    if (generated) {
+      add_generated(target.column);
+    } else if (t == 0 && target.column != name) {
+      edits_.replace(list.columns[i].column_span.begin, list.columns[i].column_span.end, quoted);
+    } else if (t > 0) {
+      edits_.insert(list.columns[i].item.end, ", " + quoted);
+    }
+    for (std::size_t r = 0; r < rendered.size(); ++r) {
+      const ValueSite& value = list.rows[r][i];
+      if (t == 0) {
+        plan_value(view, target, value, rendered[r]);
+      } else {
+        edits_.insert(value.element.end, ", " + value_text(target, value, rendered[r]));
+      }
+    }
+  }
 }
 
 // Every written column is dropped: one row of VALUES becomes DEFAULT VALUES.
