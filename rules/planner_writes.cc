@@ -128,7 +128,11 @@ void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
     }
   }
   if (!list.has_column_list && !plan.generated_list.empty()) {
-    edits_.insert(list.column_list_at, " (" + plan.generated_list + ")");
+    // After INSERT's target, or (MERGE) right before its VALUES.
+    const char next = list.column_list_at < analysis_.sql().size() ? analysis_.sql()[list.column_list_at] : ' ';
+    const bool before_word = (next >= 'A' && next <= 'Z') || (next >= 'a' && next <= 'z');
+    edits_.insert(list.column_list_at, before_word ? "(" + plan.generated_list + ") "
+                                                   : " (" + plan.generated_list + ")");
   }
 }
 

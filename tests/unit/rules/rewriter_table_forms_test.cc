@@ -1,4 +1,4 @@
-// Rewriter table (103 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
+// Rewriter table (104 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
 // shape, PREPARE/EXPLAIN/DECLARE, identifiers, several statements, and the refusals.
 // The fixture is tests/unit/rules/rewrite_fixture.h; the checks are in rewrite_table.h.
 #include "tests/unit/rules/rewrite_table.h"
@@ -319,6 +319,9 @@ FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname F
   {"form", kPlanned, kNew,
    R"sql(TABLE ONLY users)sql",
    R"sql(SELECT * FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM ONLY users) users)sql"},
+  {"form", kExpanded, kNew,
+   R"sql(MERGE INTO users t USING audit s ON t.id = s.id WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.note))sql",
+   R"sql(MERGE INTO users t USING audit s ON t.id = s.id WHEN NOT MATCHED THEN INSERT (id, display_name, fullname) VALUES (s.id, s.note, s.note))sql"},
 };
 // clang-format on
 
