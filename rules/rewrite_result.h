@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parser/text_edit.h"
@@ -62,6 +63,11 @@ struct RewriteResult {
   }
   [[nodiscard]] bool ok() const { return status != RewriteStatus::kError; }
 };
+
+// Maps the position of an ErrorResponse (`P` field: 1-based, in characters of
+// UTF-8 text) in the rewritten SQL back to the client's SQL. A position inside
+// rewritten text maps to the start of what it replaced; 0 stays 0.
+[[nodiscard]] int map_error_position(const RewriteResult& result, std::string_view original, int position);
 
 // SQLSTATEs the rewriter answers with.
 inline constexpr const char* kFeatureNotSupported = "0A000";

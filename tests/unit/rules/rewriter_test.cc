@@ -178,3 +178,26 @@ TEST(SchemaCatalog, BuildsTablesAndSearchPath) {
 
 }  // namespace
 }  // namespace pgshim::rules
+
+namespace pgshim::rules {
+namespace {
+
+TEST(Rewriter, MapsErrorPositionsInCharacters) {
+  const std::string sql = "UPDATE users SET display_name = 'é' WHERE nope = 2";
+  const auto schema = fixture_schema(Phase::kPlanned);
+  const auto rewriter = std::get<std::shared_ptr<const Rewriter>>(Rewriter::create(fixture_rules(Phase::kPlanned)));
+  const auto r = rewriter->rewrite(sql, ClientProfile::uniform(ClientVersion::kNew), schema);
+  ASSERT_EQ(r.status, RewriteStatus::kRewritten);
+  // PostgreSQL would point at `nope`: 1-based characters, and 'é' is two bytes.
+  const auto chars = [](std::string_view s, std::size_t bytes) {
+    int n = 1;
+    for (std::size_t i = 0; i < bytes; ++i) n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 ? 1 : 0;
+    return n;
+  };
+  const int in_rewritten = chars(r.sql, r.sql.find("nope"));
+  EXPECT_EQ(map_error_position(r, sql, in_rewritten), chars(sql, sql.find("nope")));
+  EXPECT_EQ(map_error_position(r, sql, 0), 0);
+}
+
+}  // namespace
+}  // namespace pgshim::rules
