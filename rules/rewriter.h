@@ -7,6 +7,25 @@
 // A Rewriter is immutable once created and safe to share between threads; the
 // proxy builds a new one on each reload (and swaps it at a transaction
 // boundary). Each rewrite parses on the calling thread (parser::Analysis).
+//
+// Known limits, by design or not yet done (each is refused in strict mode
+// when it matters, never half-rewritten):
+// - Function bodies, DO blocks, view and rule definitions, CREATE MATERIALIZED
+//   VIEW and other DDL are not rewritten (DESIGN.md section 3).
+// - COPY FROM can only rename columns: a column whose value must be computed
+//   in the phase (retype, a companion while both exist) is refused.
+// - A converted value must be locatable: INSERT ... SELECT * and
+//   SET (a, b) = (SELECT ...) are refused when a column in them is converted.
+// - An unqualified column of an UPDATE/DELETE/MERGE target referenced inside a
+//   sub-query whose tables are unknown (neither rules nor schema cache) is
+//   ambiguous to us and refused; qualify it.
+// - A dropped column's written value that is a bind parameter is kept, typed,
+//   in an unread CTE; one that is an expression holding a parameter is refused.
+// - up/down should only reference their source column; the written value is
+//   substituted for it, other columns are left as written.
+// - Positional `*` and INSERT without a column list follow DESIGN.md's order
+//   (physical order, counterparts in place, version-only columns appended).
+// - standard_conforming_strings is assumed on (PostgreSQL's default).
 #pragma once
 
 #include <cstdint>
