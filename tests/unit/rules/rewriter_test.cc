@@ -201,3 +201,27 @@ TEST(Rewriter, MapsErrorPositionsInCharacters) {
 
 }  // namespace
 }  // namespace pgshim::rules
+
+#include "rules/client_profile.h"
+
+namespace pgshim::rules {
+namespace {
+
+TEST(ClientProfile, FollowsSelectorsAndDatabaseGlobs) {
+  RuleSet rules = fixture_rules(Phase::kPlanned);
+  rules.migrations[0].new_selector.application_name = "shop-v2*";
+  rules.migrations[1].database_glob = "other";
+  StartupParams params;
+  params.application_name = "shop-v2.1";
+  params.database = "shop";
+  const ClientProfile p = profile_for(rules, params);
+  EXPECT_TRUE(p.is_active(0));
+  EXPECT_FALSE(p.is_active(1));
+  EXPECT_EQ(p.version(0), ClientVersion::kNew);
+  EXPECT_EQ(p.version(2), ClientVersion::kOld);  // no selector matches: default old
+  params.version_option = ClientVersion::kNew;
+  EXPECT_EQ(profile_for(rules, params).version(2), ClientVersion::kNew);
+}
+
+}  // namespace
+}  // namespace pgshim::rules
