@@ -26,6 +26,10 @@ Analysis::Analysis(std::string_view sql) : sql_(sql) {
     error_ = std::string(tree_->error());
     return;
   }
+  // Typical OLTP statements fit without regrowth.
+  model_.scopes.reserve(8);
+  model_.relations.reserve(4);
+  model_.columns.reserve(16);
   detail::TreeWalker walker(tokens_, model_);
   int index = 0;
   ListCell* cell;

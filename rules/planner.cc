@@ -7,6 +7,24 @@ namespace pgshim::rules {
 using parser::RelationRef;
 using parser::RelationRole;
 
+namespace {
+
+// Marks table `t` built and says whether it already was, without allocating
+// for the usual handful of tables.
+bool is_built(std::uint64_t& bits, std::vector<bool>& more, std::size_t t) {
+  if (t < 64) {
+    const bool was = (bits >> t) & 1U;
+    bits |= std::uint64_t{1} << t;
+    return was;
+  }
+  if (more.size() <= t) more.resize(t + 1, false);
+  const bool was = more[t];
+  more[t] = true;
+  return was;
+}
+
+}  // namespace
+
 Planner::Planner(const RewriteRules& rules, const ClientProfile& profile, const SchemaCache& schema,
                  const parser::Analysis& analysis)
     : rules_(rules), profile_(profile), schema_(schema), analysis_(analysis), model_(analysis.model()) {}
@@ -35,7 +53,7 @@ RewriteResult Planner::run() {
   result.sql = std::move(edited->text);
   result.mappings = std::move(edited->mappings);
   for (std::size_t v = 0; v < views_.size(); ++v) {
-    if (!view_used_[v] || !views_[v]) continue;
+    if (!views_[v]) continue;
     for (const AppliedChange& c : views_[v]->changes) {
       if (std::find(result.applied.begin(), result.applied.end(), c) == result.applied.end()) {
         result.applied.push_back(c);
@@ -48,8 +66,8 @@ RewriteResult Planner::run() {
 void Planner::resolve_views() {
   const auto& tables = rules_.tables();
   views_.assign(tables.size(), std::nullopt);
-  view_used_.assign(tables.size(), false);
-  std::vector<bool> built(tables.size(), false);
+  std::uint64_t built = 0;  // per compiled table (at most 64 tables are tried lazily)
+  std::vector<bool> built_more;
   relation_view_.assign(model_.relations.size(), -1);
   for (std::size_t r = 0; r < model_.relations.size(); ++r) {
     const RelationRef& ref = model_.relations[r];
@@ -63,18 +81,14 @@ void Planner::resolve_views() {
       if (schema_.resolve_schema(ref.schema, ref.name) != schema_.resolve_schema(client.schema, client.name)) {
         continue;
       }
-      if (!built[t]) {
-        built[t] = true;
+      if (!is_built(built, built_more, t)) {
         const bool contracted = renamed && rules_.migrations()[static_cast<std::size_t>(rm)].phase == Phase::kContracted;
         const TableName& physical = contracted ? table.new_name : table.old_name;
         const TableInfo* info =
             schema_.find_table(schema_.resolve_schema(physical.schema, physical.name), physical.name);
         views_[t] = build_view(table, rules_, profile_, info);
       }
-      if (views_[t]) {
-        relation_view_[r] = static_cast<int>(t);
-        view_used_[t] = true;
-      }
+      if (views_[t]) relation_view_[r] = static_cast<int>(t);
       break;
     }
   }

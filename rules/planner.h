@@ -107,7 +107,6 @@ class Planner {
 
   std::vector<std::optional<TableView>> views_;  // per compiled table, when matched
   std::vector<int> relation_view_;               // per relation: index into views_, or -1
-  std::vector<bool> view_used_;
   parser::EditSet edits_;
   // Column references replaced by a read of the target, for direct_value().
   struct ReplacedRef {
