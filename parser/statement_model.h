@@ -73,6 +73,8 @@ struct ScopeItem {
 struct Scope {
   int parent = -1;
   std::vector<ScopeItem> items;
+  bool grouped = false;    // a SELECT with GROUP BY
+  bool has_using = false;  // a JOIN ... USING or NATURAL JOIN among its items
 };
 
 struct ColumnRefSite {

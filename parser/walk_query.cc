@@ -74,6 +74,7 @@ void TreeWalker::select(SelectStmt* stmt, int parent) {
 
 void TreeWalker::select_leaf(SelectStmt* stmt, int parent) {
   const int scope = new_scope(parent);
+  model_.scopes[static_cast<std::size_t>(scope)].grouped = stmt->groupClause != NIL;
   ListCell* cell;
   foreach (cell, stmt->fromClause) from_item(static_cast<Node*>(lfirst(cell)), scope);
   expr(reinterpret_cast<Node*>(stmt->valuesLists), scope);
@@ -106,6 +107,7 @@ void TreeWalker::from_item(Node* item, int scope) {
     }
     case T_JoinExpr: {
       auto* join = castNode(JoinExpr, item);
+      if (join->usingClause != NIL || join->isNatural) model_.scopes[static_cast<std::size_t>(scope)].has_using = true;
       from_item(join->larg, scope);
       from_item(join->rarg, scope);
       expr(join->quals, scope);

@@ -113,6 +113,24 @@ bool Planner::is_target(const RelationRef& ref) const {
   }
 }
 
+bool Planner::is_explicit(int relation) const {
+  const TableView* view = view_of(relation);
+  if (view == nullptr) return false;
+  const RelationRef& ref = model_.relations[static_cast<std::size_t>(relation)];
+  return is_target(ref) || is_direct_read(ref, *view);
+}
+
+// PostgreSQL knows that a table's columns depend on its primary key
+// (`SELECT u.id, u.name FROM users u GROUP BY u.id`) but not a sub-select's,
+// so a rule table in a grouped query keeps its place and its columns are
+// rewritten one by one, as a write target's are. USING and NATURAL joins need
+// the client's column names on the table itself, so they keep the sub-select.
+bool Planner::is_direct_read(const RelationRef& ref, const TableView& view) const {
+  if (ref.role != RelationRole::kRead || ref.scope < 0 || !view.needs_projection()) return false;
+  const parser::Scope& scope = model_.scopes[static_cast<std::size_t>(ref.scope)];
+  return scope.grouped && !scope.has_using && ref.tablesample_span.empty();
+}
+
 // A construct the walker could not model makes the whole statement untrusted,
 // but only matters when the statement touches a rule.
 void Planner::check_unsupported() {

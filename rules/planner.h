@@ -45,6 +45,10 @@ class Planner {
   void resolve_views();
   [[nodiscard]] const TableView* view_of(int relation) const;
   [[nodiscard]] bool is_target(const parser::RelationRef& ref) const;
+  // Whose columns are rewritten one by one: write targets, and rule tables
+  // read in a grouped query (see plan_read).
+  [[nodiscard]] bool is_explicit(int relation) const;
+  [[nodiscard]] bool is_direct_read(const parser::RelationRef& ref, const TableView& view) const;
   void check_unsupported();
   void fail(bool strict, const char* sqlstate, std::string message);
   void cannot(const TableView& view, std::string_view construct, std::string_view reason);
@@ -60,6 +64,7 @@ class Planner {
   void plan_copy(const parser::CopySite& copy, const TableView& view);
   void plan_star(const parser::ColumnRefSite& site);
   void plan_returning_star(const parser::ColumnRefSite& site, const parser::WriteSite& write);
+  void plan_direct_star(const parser::ColumnRefSite& site, const parser::RelationRef& ref, const TableView& view);
   [[nodiscard]] std::optional<std::string> expansion(const TableView& view, std::string_view qualifier);
 
   // planner_columns.cc: column references that bind to a write target.

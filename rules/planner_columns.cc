@@ -16,7 +16,7 @@ void Planner::plan_column_refs() {
   std::vector<std::string_view> changed;
   for (std::size_t r = 0; r < model_.relations.size(); ++r) {
     const TableView* view = view_of(static_cast<int>(r));
-    if (view == nullptr || !is_target(model_.relations[r])) continue;
+    if (view == nullptr || !is_explicit(static_cast<int>(r))) continue;
     for (const ColumnSlot& s : view->slots) {
       if (!s.client_name.empty() && view->changed_read(s.client_name) != nullptr) changed.push_back(s.client_name);
     }
@@ -84,7 +84,7 @@ std::optional<Planner::Binding> Planner::bind_qualified(const ColumnRefSite& sit
       if (!schema.empty() && (!ref.alias.empty() || schema_.resolve_schema(ref.schema, ref.name) != schema)) {
         continue;
       }
-      if (is_target(ref) && view_of(item.relation) != nullptr) return Binding{item.relation, false};
+      if (is_explicit(item.relation)) return Binding{item.relation, false};
       return std::nullopt;
     }
   }
@@ -118,7 +118,7 @@ std::optional<Planner::Binding> Planner::bind(const ColumnRefSite& site) {
       const std::optional<bool> has = view->client_has(column);
       if (!has) uncertain_here = true;
       if (!has.value_or(false)) continue;
-      if (!is_target(model_.relations[static_cast<std::size_t>(item.relation)])) return std::nullopt;
+      if (!is_explicit(item.relation)) return std::nullopt;
       if (uncertain) {
         cannot(*view, "column reference " + std::string(column),
                "it may belong to a table of a sub-query; qualify it with its table name");
@@ -151,8 +151,8 @@ bool Planner::plan_column_ref(const ColumnRefSite& site, const Binding& binding)
   std::string out;
   append_read(out, *read, qualifier);
   replaced_.push_back(ReplacedRef{site.span, std::move(qualifier), read});
-  if (site.bare_target && site.in_returning) {
-    out += " AS ";  // RETURNING keeps the client's column name
+  if (site.bare_target) {
+    out += " AS ";  // a select list or RETURNING keeps the client's column name
     parser::append_identifier(out, site.column());
   }
   edits_.replace(site.span.begin, site.span.end, std::move(out));

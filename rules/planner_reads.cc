@@ -39,7 +39,7 @@ void Planner::plan_read(const RelationRef& ref, const TableView& view) {
   if (!ref.table_span.empty() && (view.renamed || view.needs_projection())) {
     edits_.replace(ref.table_span.begin, ref.table_span.end, "SELECT * FROM");
   }
-  if (!view.needs_projection()) {
+  if (!view.needs_projection() || is_direct_read(ref, view)) {
     if (view.renamed) plan_rename(ref, view, true);
     return;
   }
@@ -147,6 +147,7 @@ void Planner::plan_star(const parser::ColumnRefSite& site) {
     if (site.nfields > 0 && item.refname != site.fields[site.nfields - 1]) continue;
     const TableView* view = view_of(item.relation);
     const RelationRef& ref = model_.relations[static_cast<std::size_t>(item.relation)];
+    if (view != nullptr && is_direct_read(ref, *view)) return plan_direct_star(site, ref, *view);
     if (view == nullptr || view->schema != nullptr || is_target(ref)) continue;
     if (view->needs_projection()) return cannot(*view, "* on " + std::string(view->client_name), kNeedSchema);
   }
@@ -165,6 +166,16 @@ void Planner::plan_returning_star(const parser::ColumnRefSite& site, const parse
     if (!write.from_items_simple) return cannot(*view, "RETURNING *", "an unaliased join in FROM");
     for (const std::string_view name : write.from_refnames) *list += ", " + parser::quote_identifier(name) + ".*";
   }
+  edits_.replace(site.span.begin, site.span.end, std::move(*list));
+}
+
+// `*` over a rule table read in place (a grouped query): its client columns.
+void Planner::plan_direct_star(const parser::ColumnRefSite& site, const RelationRef& ref, const TableView& view) {
+  if (site.nfields == 0 && model_.scopes[static_cast<std::size_t>(site.scope)].items.size() != 1) {
+    return cannot(view, "* in a grouped query over " + std::string(view.client_name), "list its columns");
+  }
+  auto list = expansion(view, parser::quote_identifier(ref.refname()));
+  if (!list) return cannot(view, "* on " + std::string(view.client_name), kNeedSchema);
   edits_.replace(site.span.begin, site.span.end, std::move(*list));
 }
 

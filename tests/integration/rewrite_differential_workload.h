@@ -67,6 +67,9 @@ inline const std::vector<Step>& workload() {
     {"SELECT count(*) FILTER (WHERE {name} LIKE 'A%') FROM users"},
     {"SELECT upper({name}) FROM users ORDER BY 1"},
     {"SELECT {cust}.* FROM {cust} JOIN orders ON orders.id = {cust}.id ORDER BY 1"},
+    {"SELECT u.id, u.{name}, count(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id ORDER BY u.id"},
+    {"SELECT {price}, count(*) FROM orders GROUP BY {price} ORDER BY 1"},
+    {"SELECT u.*, count(*) FROM users u GROUP BY u.id"},
     {"SELECT id, legacy_flag FROM users ORDER BY id", kOldOnly},
     {"SELECT id, nickname FROM users ORDER BY id", kNewOnly},
     // Writes, each followed by reads that show what was written.

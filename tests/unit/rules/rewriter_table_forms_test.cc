@@ -1,4 +1,4 @@
-// Rewriter table (104 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
+// Rewriter table (110 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
 // shape, PREPARE/EXPLAIN/DECLARE, identifiers, several statements, and the refusals.
 // The fixture is tests/unit/rules/rewrite_fixture.h; the checks are in rewrite_table.h.
 #include "tests/unit/rules/rewrite_table.h"
@@ -64,7 +64,7 @@ const TableRow kForms[] = {
    R"sql(SELECT DISTINCT ON (display_name) display_name, id FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM users) users ORDER BY display_name, id DESC)sql"},
   {"form", kPlanned, kNew,
    R"sql(SELECT display_name, count(*), rank() OVER (PARTITION BY display_name ORDER BY id) FROM users GROUP BY display_name, id HAVING count(*) > 0 ORDER BY 1 LIMIT 5 OFFSET 1)sql",
-   R"sql(SELECT display_name, count(*), rank() OVER (PARTITION BY display_name ORDER BY id) FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM users) users GROUP BY display_name, id HAVING count(*) > 0 ORDER BY 1 LIMIT 5 OFFSET 1)sql"},
+   R"sql(SELECT users.fullname AS display_name, count(*), rank() OVER (PARTITION BY users.fullname ORDER BY id) FROM users GROUP BY users.fullname, id HAVING count(*) > 0 ORDER BY 1 LIMIT 5 OFFSET 1)sql"},
   {"form", kPlanned, kNew,
    R"sql(SELECT "display_name", "USERS".id FROM users AS "USERS")sql",
    R"sql(SELECT "display_name", "USERS".id FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM users) AS "USERS")sql"},
@@ -322,6 +322,24 @@ FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname F
   {"form", kExpanded, kNew,
    R"sql(MERGE INTO users t USING audit s ON t.id = s.id WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.note))sql",
    R"sql(MERGE INTO users t USING audit s ON t.id = s.id WHEN NOT MATCHED THEN INSERT (id, display_name, fullname) VALUES (s.id, s.note, s.note))sql"},
+  {"form", kPlanned, kNew,
+   R"sql(SELECT u.id, u.display_name, count(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id ORDER BY u.id)sql",
+   R"sql(SELECT u.id, u.fullname AS display_name, count(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id ORDER BY u.id)sql"},
+  {"form", kPlanned, kNew,
+   R"sql(SELECT u.*, count(*) FROM users u GROUP BY u.id)sql",
+   R"sql(SELECT u.id AS id, u.fullname AS display_name, u.email AS email, (('anon')::text) AS nickname, count(*) FROM users u GROUP BY u.id)sql"},
+  {"form", kPlanned, kNew,
+   R"sql(SELECT o.price_cents, count(*) FROM orders o GROUP BY o.price_cents)sql",
+   R"sql(SELECT ((round(o.price::numeric * 100)::bigint)::bigint) AS price_cents, count(*) FROM orders o GROUP BY ((round(o.price::numeric * 100)::bigint)::bigint))sql"},
+  {"form", kPlanned, kNew,
+   R"sql(SELECT display_name FROM users JOIN orders USING (id) GROUP BY display_name)sql",
+   R"sql(SELECT display_name FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname FROM users) users JOIN (SELECT id, user_id, ((round(price::numeric * 100)::bigint)::bigint) AS price_cents FROM orders) orders USING (id) GROUP BY display_name)sql"},
+  {"form", kContracted, kOld,
+   R"sql(SELECT u.id, u.fullname, u.legacy_flag FROM users u GROUP BY u.id)sql",
+   R"sql(SELECT u.id, u.display_name AS fullname, ((false)::boolean) AS legacy_flag FROM users u GROUP BY u.id)sql"},
+  {"form", kPlanned, kNew,
+   R"sql(SELECT * FROM users u, audit a GROUP BY u.id, a.id)sql",
+   R"sql(!0A000 pgshim: cannot rewrite * in a grouped query over users: list its columns)sql"},
 };
 // clang-format on
 
