@@ -35,6 +35,7 @@ RewriteResult Planner::run() {
     return RewriteResult::unchanged();
   }
   check_unsupported();
+  find_system_columns();
   for (std::size_t r = 0; r < model_.relations.size() && !failed_; ++r) plan_relation(static_cast<int>(r));
   if (!failed_) plan_column_refs();
   for (std::size_t w = 0; w < model_.writes.size() && !failed_; ++w) plan_conflict(model_.writes[w]);
@@ -125,10 +126,27 @@ bool Planner::is_explicit(int relation) const {
 // so a rule table in a grouped query keeps its place and its columns are
 // rewritten one by one, as a write target's are. USING and NATURAL joins need
 // the client's column names on the table itself, so they keep the sub-select.
+//
+// The same holds for system columns (ctid, xmin, ... as used for optimistic
+// locking), which a sub-select does not have.
 bool Planner::is_direct_read(const RelationRef& ref, const TableView& view) const {
   if (ref.role != RelationRole::kRead || ref.scope < 0 || !view.needs_projection()) return false;
-  const parser::Scope& scope = model_.scopes[static_cast<std::size_t>(ref.scope)];
-  return scope.grouped && !scope.has_using && ref.tablesample_span.empty();
+  const auto s = static_cast<std::size_t>(ref.scope);
+  const parser::Scope& scope = model_.scopes[s];
+  const bool system = s < system_scopes_.size() && system_scopes_[s];
+  return (scope.grouped || system) && !scope.has_using && ref.tablesample_span.empty();
+}
+
+void Planner::find_system_columns() {
+  static constexpr std::string_view kSystem[] = {"ctid", "xmin", "xmax", "cmin", "cmax", "tableoid"};
+  for (const parser::ColumnRefSite& site : model_.columns) {
+    if (site.star || site.nfields == 0 || site.scope < 0) continue;
+    for (const std::string_view name : kSystem) {
+      if (site.column() != name) continue;
+      if (system_scopes_.size() <= static_cast<std::size_t>(site.scope)) system_scopes_.resize(model_.scopes.size());
+      system_scopes_[static_cast<std::size_t>(site.scope)] = true;
+    }
+  }
 }
 
 // A construct the walker could not model makes the whole statement untrusted,

@@ -49,6 +49,7 @@ class Planner {
   // read in a grouped query (see plan_read).
   [[nodiscard]] bool is_explicit(int relation) const;
   [[nodiscard]] bool is_direct_read(const parser::RelationRef& ref, const TableView& view) const;
+  void find_system_columns();
   void check_unsupported();
   void fail(bool strict, const char* sqlstate, std::string message);
   void cannot(const TableView& view, std::string_view construct, std::string_view reason);
@@ -112,6 +113,7 @@ class Planner {
 
   std::vector<std::optional<TableView>> views_;  // per compiled table, when matched
   std::vector<int> relation_view_;               // per relation: index into views_, or -1
+  std::vector<bool> system_scopes_;              // scopes that name a system column (empty: none)
   parser::EditSet edits_;
   // Column references replaced by a read of the target, for direct_value().
   struct ReplacedRef {

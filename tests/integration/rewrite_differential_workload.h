@@ -70,6 +70,7 @@ inline const std::vector<Step>& workload() {
     {"SELECT u.id, u.{name}, count(o.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id ORDER BY u.id"},
     {"SELECT {price}, count(*) FROM orders GROUP BY {price} ORDER BY 1"},
     {"SELECT u.*, count(*) FROM users u GROUP BY u.id"},
+    {"SELECT xmin IS NOT NULL AS versioned, ctid IS NOT NULL AS located, * FROM users WHERE id = 2"},
     {"SELECT id, legacy_flag FROM users ORDER BY id", kOldOnly},
     {"SELECT id, nickname FROM users ORDER BY id", kNewOnly},
     // Writes, each followed by reads that show what was written.

@@ -1,4 +1,4 @@
-// Rewriter table (110 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
+// Rewriter table (112 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
 // shape, PREPARE/EXPLAIN/DECLARE, identifiers, several statements, and the refusals.
 // The fixture is tests/unit/rules/rewrite_fixture.h; the checks are in rewrite_table.h.
 #include "tests/unit/rules/rewrite_table.h"
@@ -340,6 +340,12 @@ FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname F
   {"form", kPlanned, kNew,
    R"sql(SELECT * FROM users u, audit a GROUP BY u.id, a.id)sql",
    R"sql(!0A000 pgshim: cannot rewrite * in a grouped query over users: list its columns)sql"},
+  {"form", kPlanned, kNew,
+   R"sql(SELECT xmin, * FROM users WHERE id = 1)sql",
+   R"sql(SELECT xmin, users.id AS id, users.fullname AS display_name, users.email AS email, (('anon')::text) AS nickname FROM users WHERE id = 1)sql"},
+  {"form", kContracted, kOld,
+   R"sql(SELECT u.ctid, u.fullname FROM users u WHERE id = 1 FOR UPDATE)sql",
+   R"sql(SELECT u.ctid, u.display_name AS fullname FROM users u WHERE id = 1 FOR UPDATE)sql"},
 };
 // clang-format on
 
