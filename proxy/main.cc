@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "proxy/cli_rules.h"
 #include "proxy/config.h"
 #include "proxy/server.h"
 
@@ -96,7 +97,7 @@ int serve(const ServeFlags& flags) {
   pgshim::proxy::Server server(std::move(config));
   if (auto error = server.open(); !error.empty()) {
     spdlog::error("{}", error);
-    return 1;
+    return error.starts_with("invalid rules") ? 2 : 1;
   }
   return server.run();
 }
@@ -110,6 +111,8 @@ int main(int argc, char** argv) {
   ServeFlags serve_flags;
   auto* serve_command = app.add_subcommand("serve", "run the proxy");
   add_serve_flags(*serve_command, serve_flags);
+  std::function<int()> run_rule_command;
+  pgshim::proxy::add_rule_commands(app, run_rule_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -117,5 +120,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (serve_command->parsed()) return serve(serve_flags);
+  if (run_rule_command) return run_rule_command();
   return 2;
 }

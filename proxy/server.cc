@@ -24,6 +24,7 @@ Server::Server(Config config) {
   for (auto& worker : workers_) guards_.push_back(asio::make_work_guard(*worker));
   signals_ = std::make_unique<asio::signal_set>(*workers_.front(), SIGTERM, SIGINT, SIGHUP);
   shutdown_timer_ = std::make_unique<asio::steady_timer>(*workers_.front());
+  rules_timer_ = std::make_unique<asio::steady_timer>(*workers_.front());
   std::signal(SIGPIPE, SIG_IGN);
 }
 
@@ -64,6 +65,17 @@ std::string Server::make_tls_contexts() {
 
 std::string Server::open() {
   if (auto error = make_tls_contexts(); !error.empty()) return error;
+  context_.rules = std::make_unique<RulesState>(context_.config.rules_dir);
+  if (!context_.config.rules_dir.empty()) {
+    const auto errors = context_.rules->reload();
+    if (!errors.empty()) {
+      std::string all = "invalid rules:";
+      for (const auto& e : errors) all += "\n  " + e;
+      return all;
+    }
+    spdlog::info("rules loaded from {}: {} migration(s)", context_.config.rules_dir,
+                 context_.rules->snapshot()->rules.migrations.size());
+  }
   auto& main = *workers_.front();
   for (const auto& endpoint : context_.config.listen) {
     try {
@@ -104,6 +116,7 @@ int Server::run() {
     if (!context_.shutting_down.load() || signal == SIGHUP) signals_->async_wait(on_signal_handler);
   };
   signals_->async_wait(on_signal_handler);
+  if (!context_.config.rules_dir.empty()) watch_rules();
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
     threads.emplace_back([worker = workers_[i].get()] { worker->run(); });
@@ -112,6 +125,29 @@ int Server::run() {
   for (auto& thread : threads) thread.join();
   spdlog::info("pgshim stopped");
   return 0;
+}
+
+void Server::reload_rules() {
+  if (context_.config.rules_dir.empty()) return;
+  const auto errors = context_.rules->reload();
+  if (errors.empty()) {
+    const auto snapshot = context_.rules->snapshot();
+    spdlog::info("rules v{} in force: {} migration(s)", snapshot->version, snapshot->rules.migrations.size());
+    return;
+  }
+  spdlog::error("rules not reloaded, the previous ones stay in force:");
+  for (const auto& e : errors) spdlog::error("  {}", e);
+}
+
+// Polls the rules directory so that an edit (or `pgshim phase`) takes effect
+// without a signal; one stat per file per second.
+void Server::watch_rules() {
+  rules_timer_->expires_after(std::chrono::seconds(1));
+  rules_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || context_.shutting_down.load()) return;
+    if (context_.rules->directory_changed()) reload_rules();
+    watch_rules();
+  });
 }
 
 asio::io_context& Server::next_worker() {
@@ -168,7 +204,8 @@ void Server::start_session(Stream client, asio::io_context& worker) {
 
 void Server::on_signal(int signal) {
   if (signal == SIGHUP) {
-    spdlog::info("SIGHUP received");
+    spdlog::info("SIGHUP received: reloading the rules");
+    reload_rules();
     return;
   }
   if (context_.shutting_down.exchange(true)) return;
@@ -182,6 +219,7 @@ void Server::begin_shutdown() {
   for (auto& acceptor : tcp_acceptors_) acceptor->close(ec);
   if (unix_acceptor_) unix_acceptor_->close(ec);
   if (!unix_path_.empty()) std::filesystem::remove(unix_path_, ec);
+  rules_timer_->cancel();
   {
     std::lock_guard lock(sessions_mutex_);
     for (auto& [id, entry] : sessions_) {

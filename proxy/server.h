@@ -41,6 +41,8 @@ class Server {
   void on_signal(int signal);
   void begin_shutdown();
   void watch_shutdown();
+  void reload_rules();
+  void watch_rules();
   [[nodiscard]] std::string make_tls_contexts();
 
   ServerContext context_;
@@ -52,6 +54,7 @@ class Server {
   std::string unix_path_;
   std::unique_ptr<asio::signal_set> signals_;
   std::unique_ptr<asio::steady_timer> shutdown_timer_;
+  std::unique_ptr<asio::steady_timer> rules_timer_;
   std::chrono::steady_clock::time_point shutdown_deadline_;
   bool forced_ = false;
 

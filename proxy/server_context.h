@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "proxy/config.h"
+#include "proxy/rules_state.h"
 
 namespace pgshim::proxy {
 
@@ -35,6 +36,7 @@ struct ServerContext {
   std::unique_ptr<boost::asio::ssl::context> client_tls;  // null = TLS not offered
   std::unique_ptr<boost::asio::ssl::context> upstream_tls;
   CancelRegistry cancels;
+  std::unique_ptr<RulesState> rules;
   std::atomic<bool> shutting_down{false};
   std::atomic<int> client_connections{0};
   std::atomic<std::uint64_t> next_session_id{1};

@@ -3,6 +3,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <spdlog/spdlog.h>
 
+#include "rules/version_match.h"
+
 namespace pgshim::proxy {
 
 using namespace boost::asio::experimental::awaitable_operators;
@@ -21,6 +23,13 @@ asio::awaitable<void> Session::run() {
   client_.set_no_delay();
   if (!co_await read_startup()) {
     client_.close();
+    co_return;
+  }
+  database_ = std::string(startup_.param("database").empty() ? startup_.param("user")
+                                                               : startup_.param("database"));
+  std::string option_error;
+  if (!rules::parse_version_option(startup_.param("options"), version_option_, option_error)) {
+    co_await fail("22023", "pgshim: " + option_error);
     co_return;
   }
   counted_ = true;

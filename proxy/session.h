@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +21,10 @@
 
 #include "proxy/codec/messages.h"
 #include "proxy/server_context.h"
+#include "proxy/output.h"
 #include "proxy/stream.h"
+#include "rules/rewrite_result.h"
+#include "rules/schema_catalog.h"
 
 namespace pgshim::proxy {
 
@@ -64,8 +68,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void arm_deadline(std::chrono::milliseconds timeout);
   void disarm_deadline();
   [[nodiscard]] bool idle() const { return pending_syncs_ == 0 && tx_status_ == 'I'; }
-  // Inspects a whole frame sent by the server; false ends the session.
-  bool on_server_message(char type, std::string_view body);
+  // Inspects a whole frame sent by the server; false ends the session. Sets
+  // `forward` to false for messages the proxy consumes itself.
+  bool on_server_message(char type, std::string_view body, Output& out, bool& forward);
+  [[nodiscard]] bool server_holds_whole(char type) const;
+
+  // Rewriting (DESIGN.md section 3). Returns false when the frame is forwarded as is.
+  asio::awaitable<bool> rewrite_frame(char type, std::string_view body, Output& out);
+  asio::awaitable<void> refresh_at_boundary(Output& out);
+  asio::awaitable<bool> read_schema(Output& out);
+  void take_snapshot();
+  [[nodiscard]] bool at_boundary() const { return idle() && !in_batch_; }
+  bool on_catalog_message(char type, std::string_view body);
 
   ServerContext& context_;
   Stream client_;
@@ -77,6 +91,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string startup_packet_;  // as the client sent it, forwarded byte for byte
   codec::StartupPacket startup_;
   std::optional<codec::BackendKeyData> backend_key_;
+  std::string database_;  // as PostgreSQL resolves it: the user name when absent
+  std::optional<rules::ClientVersion> version_option_;  // `-c pgshim.version=...`
 
   int pending_syncs_ = 0;  // Query and Sync messages not yet answered by ReadyForQuery
   char tx_status_ = 'I';
@@ -85,6 +101,36 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string protocol_error_;
   bool counted_ = false;  // counted in context_.client_connections
   bool pumping_ = false;  // authentication done, pumps running
+
+  // Rewriting state: the snapshot of the rules this session uses until its next
+  // transaction boundary, its version in each migration, the schema it rewrites with.
+  std::shared_ptr<const RulesSnapshot> rules_;
+  rules::ClientProfile profile_;
+  bool rules_apply_ = false;  // some migration applies to this session's database
+  std::shared_ptr<const rules::StaticSchemaCache> schema_;
+  std::uint64_t broken_migrations_ = 0;  // rules the schema contradicts: refuse, never guess
+  std::string broken_reason_;
+  bool in_batch_ = false;     // extended-protocol messages sent since the last Sync
+  std::uint64_t syncs_sent_ = 0;
+  std::uint64_t syncs_answered_ = 0;
+  // A refused statement is replaced by a marker the server rejects as a syntax
+  // error, so the error arrives in order and the server's transaction state
+  // matches what the client is told; the server pump swaps the error for ours.
+  struct Substitution {
+    std::string marker;
+    std::string sqlstate;
+    std::string message;
+    std::uint64_t sync_index = 0;  // the ReadyForQuery that ends its batch
+  };
+  std::deque<Substitution> substitutions_;
+  std::uint64_t next_marker_ = 0;
+  // The catalog read that fills the schema cache, on this session's own connection.
+  bool catalog_pending_ = false;
+  std::vector<rules::CatalogRow> catalog_rows_;
+  std::string catalog_search_path_;
+  std::string catalog_user_;
+  std::string catalog_error_;
+  std::unique_ptr<asio::steady_timer> catalog_done_;
 };
 
 }  // namespace pgshim::proxy

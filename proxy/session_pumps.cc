@@ -61,14 +61,18 @@ bool check_client_message(char type, std::string_view body, std::string& error) 
   }
 }
 
-bool server_holds_whole(char type) {
-  return type == 'Z' || type == 'K' || type == 'E';
-}
-
 }  // namespace
+
+bool Session::server_holds_whole(char type) const {
+  if (type == 'Z' || type == 'K' || type == 'E') return true;
+  // CommandComplete tells of DDL; the catalog read consumes its own rows.
+  if (rules_apply_ && type == 'C') return true;
+  return catalog_pending_ && (type == 'T' || type == 'D');
+}
 
 asio::awaitable<Session::End> Session::client_to_server() {
   FrameBuffer buffer(kBufferSize);
+  Output out;
   std::size_t streaming = 0;  // bytes of a streamed frame not yet read
   std::size_t need = 0;       // room a held frame needs
   for (;;) {
@@ -76,13 +80,14 @@ asio::awaitable<Session::End> Session::client_to_server() {
     if (ec) co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
     buffer.commit(n);
     const std::string_view data = buffer.data();
-    std::size_t out = std::min(streaming, data.size());
-    streaming -= out;
+    std::size_t pos = std::min(streaming, data.size());
+    if (pos > 0) out.pass(data.data(), pos);
+    streaming -= pos;
     need = 0;
     bool terminate = false;
     std::optional<End> end;
-    while (streaming == 0 && out < data.size() && !terminate) {
-      const std::string_view rest = data.substr(out);
+    while (streaming == 0 && pos < data.size() && !terminate && !end) {
+      const std::string_view rest = data.substr(pos);
       codec::Header header;
       std::string error;
       const auto status = codec::decode_header(codec::Direction::kFrontend, rest, kMaxFrame, header, error);
@@ -92,8 +97,9 @@ asio::awaitable<Session::End> Session::client_to_server() {
         end = End::kClientProtocol;
         break;
       }
-      if (client_holds_whole(header.type, header.length)) {
-        if ((header.type == 'Q' || header.type == 'P') && header.length > context_.config.max_message_size) {
+      const char type = header.type;
+      if (client_holds_whole(type, header.length)) {
+        if ((type == 'Q' || type == 'P') && header.length > context_.config.max_message_size) {
           protocol_error_ = fmt::format("pgshim: message of {} bytes exceeds max_message_size ({} bytes)",
                                         header.length, context_.config.max_message_size);
           end = End::kClientProtocol;
@@ -103,29 +109,42 @@ asio::awaitable<Session::End> Session::client_to_server() {
           need = header.frame_size();
           break;
         }
-        if (!check_client_message(header.type, rest.substr(codec::kHeaderSize, header.body_size()), error)) {
+        const std::string_view body = rest.substr(codec::kHeaderSize, header.body_size());
+        if (!check_client_message(type, body, error)) {
           protocol_error_ = "pgshim: " + error;
           end = End::kClientProtocol;
           break;
         }
-        if (header.type == 'Q') ++pending_syncs_;
-        out += header.frame_size();
+        const bool replaced = (type == 'Q' || type == 'P') && co_await rewrite_frame(type, body, out);
+        if (!replaced) out.pass(rest.data(), header.frame_size());
+        if (type == 'Q') {
+          ++pending_syncs_;
+          ++syncs_sent_;
+        } else {
+          in_batch_ = true;
+        }
+        pos += header.frame_size();
         continue;
       }
-      if (header.type == 'S' || header.type == 'F') ++pending_syncs_;
-      if (header.type == 'X') terminate = true;
-      if (rest.size() >= header.frame_size()) {
-        out += header.frame_size();
-      } else {
-        streaming = header.frame_size() - rest.size();
-        out = data.size();
+      if (type == 'S' || type == 'F' ) {
+        ++pending_syncs_;
+        ++syncs_sent_;
+        in_batch_ = false;
+      } else if (type == 'B' || type == 'E' || type == 'H') {
+        in_batch_ = true;
       }
+      if (type == 'X') terminate = true;
+      const std::size_t take = std::min<std::size_t>(rest.size(), header.frame_size());
+      out.pass(rest.data(), take);
+      if (take < header.frame_size()) streaming = header.frame_size() - take;
+      pos += take;
     }
-    if (out > 0) {
-      auto [wec, wn] = co_await server_->write(asio::buffer(data.data(), out));
+    if (!out.empty()) {
+      auto [wec, wn] = co_await server_->write(out.buffers());
+      out.clear();
       if (wec) co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
-      buffer.consume(out);
     }
+    buffer.consume(pos);
     if (end) co_return *end;
     if (terminate) co_return End::kClientClosed;
   }
@@ -133,6 +152,7 @@ asio::awaitable<Session::End> Session::client_to_server() {
 
 asio::awaitable<Session::End> Session::server_to_client() {
   FrameBuffer buffer(kBufferSize);
+  Output out;
   std::size_t streaming = 0;
   std::size_t need = 0;
   for (;;) {
@@ -140,51 +160,59 @@ asio::awaitable<Session::End> Session::server_to_client() {
     if (ec) co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
     buffer.commit(n);
     const std::string_view data = buffer.data();
-    std::size_t out = std::min(streaming, data.size());
-    streaming -= out;
+    std::size_t pos = std::min(streaming, data.size());
+    if (pos > 0) out.pass(data.data(), pos);
+    streaming -= pos;
     need = 0;
     std::optional<End> end;
-    while (streaming == 0 && out < data.size()) {
-      const std::string_view rest = data.substr(out);
+    while (streaming == 0 && pos < data.size()) {
+      const std::string_view rest = data.substr(pos);
       codec::Header header;
       std::string error;
+      const bool hold = server_holds_whole(rest[0]);
       const auto status = codec::decode_header(codec::Direction::kBackend, rest,
-                                               server_holds_whole(rest[0]) ? context_.config.max_message_size : kMaxFrame,
-                                               header, error);
+                                               hold ? context_.config.max_message_size : kMaxFrame, header, error);
       if (status == codec::DecodeStatus::kIncomplete) break;
       if (status == codec::DecodeStatus::kMalformed) {
         protocol_error_ = error;
         end = End::kServerProtocol;
         break;
       }
-      if (server_holds_whole(header.type)) {
+      if (hold) {
         if (rest.size() < header.frame_size()) {
           need = header.frame_size();
           break;
         }
-        if (!on_server_message(header.type, rest.substr(codec::kHeaderSize, header.body_size()))) {
+        bool forward = true;
+        if (!on_server_message(header.type, rest.substr(codec::kHeaderSize, header.body_size()), out, forward)) {
           end = End::kServerProtocol;
           break;
         }
-        out += header.frame_size();
-      } else if (rest.size() >= header.frame_size()) {
-        out += header.frame_size();
-      } else {
-        streaming = header.frame_size() - rest.size();
-        out = data.size();
+        if (forward) out.pass(rest.data(), header.frame_size());
+        pos += header.frame_size();
+        continue;
       }
+      const std::size_t take = std::min<std::size_t>(rest.size(), header.frame_size());
+      if (!catalog_pending_) out.pass(rest.data(), take);
+      if (take < header.frame_size()) streaming = header.frame_size() - take;
+      pos += take;
     }
-    if (out > 0) {
-      auto [wec, wn] = co_await client_.write(asio::buffer(data.data(), out));
+    if (!out.empty()) {
+      auto [wec, wn] = co_await client_.write(out.buffers());
+      out.clear();
       if (wec) co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
-      buffer.consume(out);
     }
+    buffer.consume(pos);
     if (end) co_return *end;
     if (shutdown_requested_ && idle() && buffer.size() == 0) co_return End::kShutdown;
   }
 }
 
-bool Session::on_server_message(char type, std::string_view body) {
+bool Session::on_server_message(char type, std::string_view body, Output& out, bool& forward) {
+  if (catalog_pending_) {
+    forward = false;
+    return on_catalog_message(type, body);
+  }
   std::string error;
   switch (type) {
     case 'Z': {
@@ -192,6 +220,11 @@ bool Session::on_server_message(char type, std::string_view body) {
       if (codec::ReadyForQuery::decode(body, m, error) != codec::DecodeStatus::kOk) break;
       tx_status_ = m.status;
       if (pending_syncs_ > 0) --pending_syncs_;
+      ++syncs_answered_;
+      // A marker the server skipped (an earlier error in its batch) is done with.
+      while (!substitutions_.empty() && substitutions_.front().sync_index <= syncs_answered_) {
+        substitutions_.pop_front();
+      }
       return true;
     }
     case 'K': {
@@ -207,6 +240,23 @@ bool Session::on_server_message(char type, std::string_view body) {
       if (codec::ErrorResponse::decode(body, m, error) != codec::DecodeStatus::kOk) break;
       const auto severity = m.field('V').empty() ? m.field('S') : m.field('V');
       if (severity == "FATAL" || severity == "PANIC") server_sent_fatal_ = true;
+      if (!substitutions_.empty() && m.field('M').find(substitutions_.front().marker) != std::string_view::npos) {
+        const auto& s = substitutions_.front();
+        std::string replaced;
+        codec::ErrorResponse::make("ERROR", s.sqlstate, s.message).encode(replaced);
+        out.add(std::move(replaced));
+        forward = false;
+        substitutions_.pop_front();
+      }
+      return true;
+    }
+    case 'C': {
+      // DDL seen through the proxy may change the tables rules name.
+      const std::string_view tag = body.substr(0, body.find('\0'));
+      if (tag.starts_with("ALTER TABLE") || tag.starts_with("CREATE TABLE") || tag.starts_with("DROP TABLE") ||
+          tag.starts_with("ALTER VIEW") || tag.starts_with("CREATE VIEW") || tag.starts_with("DROP VIEW")) {
+        context_.rules->mark_schema_stale(database_);
+      }
       return true;
     }
     default:

@@ -1,0 +1,210 @@
+// Rewriting on the wire (DESIGN.md sections 3 and 4): each Query and Parse that
+// may touch a rule table goes through the rewrite cache and engine with this
+// session's version profile. Rules and schema are taken afresh only at a
+// transaction boundary; the schema is read from the catalog on the session's own
+// server connection, consumed by the proxy, so no credentials of its own are needed.
+#include <spdlog/spdlog.h>
+
+#include "proxy/session.h"
+#include "rules/phase_check.h"
+#include "rules/version_match.h"
+
+namespace pgshim::proxy {
+namespace {
+
+const rules::StaticSchemaCache& empty_schema() {
+  static const rules::StaticSchemaCache empty;
+  return empty;
+}
+
+std::string truncate_sql(std::string_view sql) {
+  constexpr std::size_t kMax = 200;
+  return sql.size() <= kMax ? std::string(sql) : std::string(sql.substr(0, kMax)) + "...";
+}
+
+// Reads the text columns of a DataRow body; false when it is malformed.
+bool read_data_row(std::string_view body, std::vector<std::string>& values) {
+  if (body.size() < 2) return false;
+  const std::size_t count = codec::read_u16(body.data());
+  std::size_t pos = 2;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (body.size() - pos < 4) return false;
+    const auto length = static_cast<std::int32_t>(codec::read_u32(body.data() + pos));
+    pos += 4;
+    if (length < 0) {
+      values.emplace_back();
+      continue;
+    }
+    if (body.size() - pos < static_cast<std::size_t>(length)) return false;
+    values.emplace_back(body.substr(pos, static_cast<std::size_t>(length)));
+    pos += static_cast<std::size_t>(length);
+  }
+  return pos == body.size();
+}
+
+}  // namespace
+
+void Session::take_snapshot() {
+  rules_ = context_.rules->snapshot();
+  profile_ = rules::ClientProfile{0, 0};
+  rules_apply_ = false;
+  schema_ = nullptr;
+  broken_migrations_ = 0;
+  if (!rules_->rewriter) return;
+  const rules::StartupParams params{std::string(startup_.param("application_name")),
+                                    std::string(startup_.param("user")), database_, version_option_};
+  for (std::size_t i = 0; i < rules_->rules.migrations.size(); ++i) {
+    const auto& migration = rules_->rules.migrations[i];
+    if (!rules::migration_applies_to_database(migration, database_)) continue;
+    rules_apply_ = true;
+    profile_.active |= std::uint64_t{1} << i;
+    if (rules::decide_version(migration, params) == rules::ClientVersion::kNew) {
+      profile_.speaks_new |= std::uint64_t{1} << i;
+    }
+  }
+  if (rules_apply_) {
+    spdlog::debug("session {}: rules v{} active=0x{:x} new=0x{:x}", id_, rules_->version, profile_.active,
+                  profile_.speaks_new);
+  }
+}
+
+asio::awaitable<void> Session::refresh_at_boundary(Output& out) {
+  if (context_.rules->snapshot() != rules_) take_snapshot();
+  if (!rules_apply_) co_return;
+  auto cached = context_.rules->schema(database_);
+  if (cached == nullptr) {
+    if (!co_await read_schema(out)) co_return;
+    cached = context_.rules->schema(database_);
+  }
+  if (cached == schema_) co_return;
+  schema_ = cached;
+  broken_migrations_ = 0;
+  if (schema_ == nullptr) co_return;
+  for (const auto& problem : rules::check_phases(rules_->rules, *schema_)) {
+    if (!profile_.is_active(problem.migration)) continue;
+    broken_migrations_ |= std::uint64_t{1} << problem.migration;
+    broken_reason_ = problem.message;
+    spdlog::warn("session {}: {}", id_, problem.message);
+  }
+}
+
+asio::awaitable<bool> Session::read_schema(Output& out) {
+  if (!out.empty()) {
+    auto [ec, n] = co_await server_->write(out.buffers());
+    out.clear();
+    if (ec) co_return false;
+  }
+  std::string query;
+  codec::Query{std::string(rules::kSchemaCatalogQuery) +
+               "; SELECT pg_catalog.current_setting('search_path'), current_user"}
+      .encode(query);
+  catalog_rows_.clear();
+  catalog_error_.clear();
+  catalog_pending_ = true;
+  if (!catalog_done_) catalog_done_ = std::make_unique<asio::steady_timer>(deadline_.get_executor());
+  catalog_done_->expires_at(asio::steady_timer::time_point::max());
+  auto [ec, n] = co_await server_->write(asio::buffer(query));
+  if (ec) co_return false;
+  co_await catalog_done_->async_wait(asio::as_tuple(asio::use_awaitable));
+  if (catalog_pending_) co_return false;  // the session is ending
+  if (!catalog_error_.empty()) {
+    spdlog::warn("session {}: cannot read the schema: {}", id_, catalog_error_);
+    co_return false;
+  }
+  auto schema = std::make_shared<rules::StaticSchemaCache>(
+      rules::schema_from_catalog(catalog_rows_, catalog_search_path_, catalog_user_));
+  context_.rules->set_schema(database_, std::move(schema));
+  spdlog::info("session {}: read the schema of database {} ({} columns)", id_, database_, catalog_rows_.size());
+  co_return true;
+}
+
+bool Session::on_catalog_message(char type, std::string_view body) {
+  switch (type) {
+    case 'D': {
+      std::vector<std::string> values;
+      if (!read_data_row(body, values)) {
+        protocol_error_ = "malformed DataRow";
+        return false;
+      }
+      // The search_path query answers two columns; the catalog query four or more.
+      if (values.size() == 2) {
+        catalog_search_path_ = std::move(values[0]);
+        catalog_user_ = std::move(values[1]);
+      } else if (values.size() >= 4) {
+        rules::CatalogRow row;
+        row.schema = std::move(values[0]);
+        row.table = std::move(values[1]);
+        row.column = std::move(values[2]);
+        row.type = std::move(values[3]);
+        catalog_rows_.push_back(std::move(row));
+      }
+      return true;
+    }
+    case 'E': {
+      codec::ErrorResponse m;
+      std::string error;
+      if (codec::ErrorResponse::decode(body, m, error) != codec::DecodeStatus::kOk) {
+        protocol_error_ = error;
+        return false;
+      }
+      catalog_error_ = std::string(m.field('M'));
+      return true;
+    }
+    case 'Z':
+      catalog_pending_ = false;
+      catalog_done_->cancel();
+      return true;
+    default:
+      return true;  // RowDescription, CommandComplete
+  }
+}
+
+asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, Output& out) {
+  if (rules_ == nullptr || (at_boundary() && context_.rules->snapshot() != rules_)) take_snapshot();
+  if (!rules_apply_) co_return false;
+  std::string error;
+  codec::Query query;
+  codec::Parse parse;
+  const bool is_query = type == 'Q';
+  if (is_query ? codec::Query::decode(body, query, error) != codec::DecodeStatus::kOk
+               : codec::Parse::decode(body, parse, error) != codec::DecodeStatus::kOk) {
+    co_return false;  // validated before; unreachable
+  }
+  const std::string_view sql = is_query ? query.sql : parse.query;
+  if (!rules_->rewriter->may_touch_rules(sql)) co_return false;
+  if (at_boundary()) co_await refresh_at_boundary(out);
+  if (!rules_apply_) co_return false;
+  auto result = context_.rules->cache().rewrite(*rules_->rewriter, sql, profile_,
+                                                schema_ ? *schema_ : empty_schema());
+  std::string sqlstate = result->sqlstate;
+  std::string message = result->message;
+  for (const auto& applied : result->applied) {
+    if ((broken_migrations_ >> applied.migration) & 1U) {
+      sqlstate = rules::kFeatureNotSupported;
+      message = "pgshim: cannot rewrite a statement whose rule does not match the database: " + broken_reason_;
+    }
+  }
+  std::string encoded;
+  if (sqlstate.empty() && result->status == rules::RewriteStatus::kUnchanged) co_return false;
+  if (sqlstate.empty()) {
+    spdlog::debug("session {}: rewrote [{}] -> [{}]", id_, truncate_sql(sql), truncate_sql(result->sql));
+    if (is_query) {
+      codec::Query{result->sql}.encode(encoded);
+    } else {
+      codec::Parse{parse.statement, result->sql, parse.param_types}.encode(encoded);
+    }
+  } else {
+    const std::string marker = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
+    spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), message);
+    substitutions_.push_back({marker, sqlstate, message, syncs_sent_ + 1});
+    if (is_query) {
+      codec::Query{marker}.encode(encoded);
+    } else {
+      codec::Parse{parse.statement, marker, {}}.encode(encoded);
+    }
+  }
+  out.add(std::move(encoded));
+  co_return true;
+}
+
+}  // namespace pgshim::proxy

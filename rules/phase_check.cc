@@ -1,0 +1,75 @@
+#include "rules/phase_check.h"
+
+#include <fmt/format.h>
+
+#include "rules/names.h"
+
+namespace pgshim::rules {
+namespace {
+
+struct Checker {
+  const SchemaCache& schema;
+  const Migration& migration;
+  std::size_t index;
+  std::vector<PhaseProblem>& problems;
+
+  [[nodiscard]] std::string display(const TableName& table) const {
+    return table.schema.empty() ? table.name : table.schema + "." + table.name;
+  }
+  [[nodiscard]] const TableInfo* table(const TableName& name) const {
+    return schema.find_table(schema.resolve_schema(name.schema, name.name), name.name);
+  }
+  void report(std::string what) {
+    problems.push_back({index, fmt::format("{}: migration '{}' is in phase {}, but {}", migration.file,
+                                           migration.name, phase_name(migration.phase), what)});
+  }
+  void expect_table(const TableName& name, bool present) {
+    if ((table(name) != nullptr) == present) return;
+    report(present ? fmt::format("table {} does not exist", display(name))
+                   : fmt::format("table {} already exists; set the phase that matches the database",
+                                 display(name)));
+  }
+  void expect_column(const TableName& name, const std::string& column, bool present) {
+    const TableInfo* info = table(name);
+    if (info == nullptr) {
+      report(fmt::format("table {} does not exist", display(name)));
+      return;
+    }
+    if ((info->find(column) != nullptr) == present) return;
+    report(present ? fmt::format("column {}.{} does not exist; run the DDL of this phase first",
+                                 display(name), column)
+                   : fmt::format("column {}.{} already exists; set the phase that matches the database",
+                                 display(name), column));
+  }
+  void check_pair(const TableName& table_name, const std::string& from, const std::string& to) {
+    const Phase p = migration.phase;
+    expect_column(table_name, from, p != Phase::kContracted);
+    expect_column(table_name, to, p != Phase::kPlanned);
+  }
+  void operator()(const RenameColumn& c) { check_pair(c.table, c.from, c.to); }
+  void operator()(const RetypeColumn& c) { check_pair(c.table, c.from.name, c.to.name); }
+  void operator()(const AddColumn& c) {
+    expect_column(c.table, c.column.name, migration.phase != Phase::kPlanned);
+  }
+  void operator()(const DropColumn& c) {
+    expect_column(c.table, c.column.name, migration.phase != Phase::kContracted);
+  }
+  void operator()(const RenameTable& c) {
+    const bool contracted = migration.phase == Phase::kContracted;
+    expect_table(c.from, !contracted);
+    expect_table(c.to, contracted);
+  }
+};
+
+}  // namespace
+
+std::vector<PhaseProblem> check_phases(const RuleSet& rules, const SchemaCache& schema) {
+  std::vector<PhaseProblem> problems;
+  for (std::size_t i = 0; i < rules.migrations.size(); ++i) {
+    Checker checker{schema, rules.migrations[i], i, problems};
+    for (const auto& change : rules.migrations[i].changes) std::visit(checker, change.kind);
+  }
+  return problems;
+}
+
+}  // namespace pgshim::rules
