@@ -252,10 +252,19 @@ void Planner::plan_set(const AssignmentList& list, const TableView& view) {
 // Every assignment is dropped, but the statement must still hit its rows (for
 // the row count and RETURNING): assign the first column to itself.
 void Planner::all_dropped_set(const AssignmentList& list, const TableView& view) {
-  if (view.schema == nullptr || view.schema->columns.empty()) {
-    return cannot(view, "UPDATE of dropped columns only", "cannot expand * without a schema (use --schema-from)");
+  const ColumnInfo* target = nullptr;
+  if (view.schema != nullptr) {
+    for (const ColumnInfo& c : view.schema->columns) {
+      if (c.assignable) {
+        target = &c;
+        break;
+      }
+    }
   }
-  const std::string column = parser::quote_identifier(view.schema->columns.front().name);
+  if (target == nullptr) {
+    return cannot(view, "UPDATE of dropped columns only", "no column to assign without a schema (use --schema-from)");
+  }
+  const std::string column = parser::quote_identifier(target->name);
   const parser::RelationRef& ref = model_.relations[static_cast<std::size_t>(list.relation)];
   const std::string self = column + " = " + parser::quote_identifier(ref.refname()) + "." + column;
   edits_.replace_absorbing(list.columns.front().item.begin, list.columns.back().item.end, self);

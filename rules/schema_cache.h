@@ -20,6 +20,7 @@ namespace pgshim::rules {
 struct ColumnInfo {
   std::string name;  // folded, as in the catalog
   std::string type;  // format_type() text, e.g. "numeric(12,2)"
+  bool assignable = true;  // false for GENERATED ALWAYS (identity or stored) columns
 };
 
 struct TableInfo {

@@ -45,7 +45,7 @@ StaticSchemaCache schema_from_catalog(const std::vector<CatalogRow>& rows, std::
   StaticSchemaCache cache;
   std::vector<ColumnInfo> columns;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    columns.push_back(ColumnInfo{rows[i].column, rows[i].type});
+    columns.push_back(ColumnInfo{rows[i].column, rows[i].type, rows[i].assignable});
     const bool last = i + 1 == rows.size() || rows[i + 1].schema != rows[i].schema || rows[i + 1].table != rows[i].table;
     if (last) cache.add_table(rows[i].schema, rows[i].table, std::move(columns)), columns.clear();
   }

@@ -13,9 +13,11 @@
 namespace pgshim::rules {
 
 // One row per column of every ordinary, partitioned or foreign table and view
-// outside the system schemas, in attnum order: schema, table, column, type.
+// outside the system schemas, in attnum order: schema, table, column, type,
+// and whether an UPDATE may assign it ('t'/'f': not GENERATED ALWAYS).
 inline constexpr std::string_view kSchemaCatalogQuery =
-    "SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+    "SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+    "a.attidentity <> 'a' AND a.attgenerated = '' "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -28,6 +30,7 @@ struct CatalogRow {
   std::string table;
   std::string column;
   std::string type;
+  bool assignable = true;  // the query's fifth column is "t"
 };
 
 // `search_path` as SHOW prints it (`"$user", public`); `user` replaces $user.

@@ -218,7 +218,9 @@ class Differential {
   void refresh_schema() {
     Result r = migrated_->exec(rules::kSchemaCatalogQuery);
     std::vector<rules::CatalogRow> rows;
-    for (int i = 0; i < r.rows(); ++i) rows.push_back({r.value(i, 0), r.value(i, 1), r.value(i, 2), r.value(i, 3)});
+    for (int i = 0; i < r.rows(); ++i) {
+      rows.push_back({r.value(i, 0), r.value(i, 1), r.value(i, 2), r.value(i, 3), r.value(i, 4) == "t"});
+    }
     schema_.emplace(rules::schema_from_catalog(rows, migrated_->scalar("SHOW search_path"), "postgres"));
   }
 

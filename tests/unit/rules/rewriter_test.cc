@@ -225,3 +225,19 @@ TEST(ClientProfile, FollowsSelectorsAndDatabaseGlobs) {
 
 }  // namespace
 }  // namespace pgshim::rules
+
+namespace pgshim::rules {
+namespace {
+
+TEST(Rewriter, UpdateOfDroppedColumnsOnlyAssignsAnAssignableColumnToItself) {
+  StaticSchemaCache schema;
+  schema.add_table("public", "users", {{"id", "integer", false}, {"email", "text"}, {"display_name", "text"}});
+  const auto rewriter = std::get<std::shared_ptr<const Rewriter>>(Rewriter::create(fixture_rules(Phase::kContracted)));
+  const auto r = rewriter->rewrite("UPDATE users SET legacy_flag = true WHERE id = 1",
+                                   ClientProfile::uniform(ClientVersion::kOld), schema);
+  ASSERT_EQ(r.status, RewriteStatus::kRewritten) << r.message;
+  EXPECT_EQ(r.sql, "UPDATE users SET email = users.email WHERE id = 1");
+}
+
+}  // namespace
+}  // namespace pgshim::rules
