@@ -40,8 +40,13 @@ std::optional<rules::StaticSchemaCache> read_schema(const std::string& dsn, std:
   if (!path) return std::nullopt;
   std::vector<rules::CatalogRow> catalog;
   for (int i = 0; i < PQntuples(rows.get()); ++i) {
-    catalog.push_back({PQgetvalue(rows.get(), i, 0), PQgetvalue(rows.get(), i, 1),
-                       PQgetvalue(rows.get(), i, 2), PQgetvalue(rows.get(), i, 3)});
+    rules::CatalogRow row;
+    row.schema = PQgetvalue(rows.get(), i, 0);
+    row.table = PQgetvalue(rows.get(), i, 1);
+    row.column = PQgetvalue(rows.get(), i, 2);
+    row.type = PQgetvalue(rows.get(), i, 3);
+    if (PQnfields(rows.get()) >= 5) row.assignable = std::string_view(PQgetvalue(rows.get(), i, 4)) == "t";
+    catalog.push_back(std::move(row));
   }
   return rules::schema_from_catalog(catalog, PQgetvalue(path.get(), 0, 0), PQgetvalue(path.get(), 0, 1));
 }

@@ -136,6 +136,7 @@ bool Session::on_catalog_message(char type, std::string_view body) {
         row.table = std::move(values[1]);
         row.column = std::move(values[2]);
         row.type = std::move(values[3]);
+        if (values.size() >= 5) row.assignable = values[4] == "t";
         catalog_rows_.push_back(std::move(row));
       }
       return true;
