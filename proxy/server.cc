@@ -106,9 +106,9 @@ std::string Server::open() {
 
 int Server::run() {
   for (auto& acceptor : tcp_acceptors_) {
-    asio::co_spawn(*workers_.front(), accept_tcp(*acceptor), asio::detached);
+    asio::co_spawn(*workers_.front(), accept_loop(*acceptor), asio::detached);
   }
-  if (unix_acceptor_) asio::co_spawn(*workers_.front(), accept_unix(*unix_acceptor_), asio::detached);
+  if (unix_acceptor_) asio::co_spawn(*workers_.front(), accept_loop(*unix_acceptor_), asio::detached);
   std::function<void(boost::system::error_code, int)> on_signal_handler;
   on_signal_handler = [this, &on_signal_handler](boost::system::error_code ec, int signal) {
     if (ec) return;
@@ -156,20 +156,8 @@ asio::io_context& Server::next_worker() {
   return worker;
 }
 
-asio::awaitable<void> Server::accept_tcp(tcp::acceptor& acceptor) {
-  for (;;) {
-    auto& worker = next_worker();
-    auto [ec, socket] = co_await acceptor.async_accept(worker, asio::as_tuple(asio::use_awaitable));
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) {
-      spdlog::warn("accept failed: {}", ec.message());
-      continue;
-    }
-    start_session(Stream(std::move(socket)), worker);
-  }
-}
-
-asio::awaitable<void> Server::accept_unix(asio::local::stream_protocol::acceptor& acceptor) {
+template <typename Acceptor>
+asio::awaitable<void> Server::accept_loop(Acceptor& acceptor) {
   for (;;) {
     auto& worker = next_worker();
     auto [ec, socket] = co_await acceptor.async_accept(worker, asio::as_tuple(asio::use_awaitable));

@@ -34,8 +34,9 @@ class Server {
   int run();
 
  private:
-  asio::awaitable<void> accept_tcp(tcp::acceptor& acceptor);
-  asio::awaitable<void> accept_unix(asio::local::stream_protocol::acceptor& acceptor);
+  // Accepts clients until the acceptor is closed, each onto the next worker.
+  template <typename Acceptor>
+  asio::awaitable<void> accept_loop(Acceptor& acceptor);
   asio::io_context& next_worker();
   void start_session(Stream client, asio::io_context& worker);
   void on_signal(int signal);

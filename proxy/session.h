@@ -123,6 +123,20 @@ class Session : public std::enable_shared_from_this<Session> {
     std::uint64_t sync_index = 0;  // the ReadyForQuery that ends its batch
   };
   std::deque<Substitution> substitutions_;
+  // Every Query and Parse sent while rules apply, in order, so that the `P`
+  // position of the server's error on a rewritten statement is mapped back to
+  // the client's text. A Parse leaves at its ParseComplete or error, everything
+  // at the ReadyForQuery that ends its batch.
+  struct InFlight {
+    bool is_parse = false;
+    std::shared_ptr<const rules::RewriteResult> rewritten;  // null when sent as is
+    std::string original;
+    std::uint64_t sync_index = 0;
+  };
+  std::deque<InFlight> in_flight_;
+  std::shared_ptr<const rules::RewriteResult> last_rewrite_;  // set by rewrite_frame
+  std::string last_original_;
+  void map_error_position(codec::ErrorResponse& error) const;
   std::uint64_t next_marker_ = 0;
   // The catalog read that fills the schema cache, on this session's own connection.
   bool catalog_pending_ = false;

@@ -66,7 +66,7 @@ bool check_client_message(char type, std::string_view body, std::string& error) 
 bool Session::server_holds_whole(char type) const {
   if (type == 'Z' || type == 'K' || type == 'E') return true;
   // CommandComplete tells of DDL; the catalog read consumes its own rows.
-  if (rules_apply_ && type == 'C') return true;
+  if (rules_apply_ && (type == 'C' || type == '1')) return true;
   return catalog_pending_ && (type == 'T' || type == 'D');
 }
 
@@ -117,6 +117,10 @@ asio::awaitable<Session::End> Session::client_to_server() {
         }
         const bool replaced = (type == 'Q' || type == 'P') && co_await rewrite_frame(type, body, out);
         if (!replaced) out.pass(rest.data(), header.frame_size());
+        if (rules_apply_ && (type == 'Q' || type == 'P')) {
+          in_flight_.push_back({type == 'P', last_rewrite_, last_rewrite_ ? std::move(last_original_) : std::string(),
+                                syncs_sent_ + 1});
+        }
         if (type == 'Q') {
           ++pending_syncs_;
           ++syncs_sent_;
@@ -225,6 +229,11 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
       while (!substitutions_.empty() && substitutions_.front().sync_index <= syncs_answered_) {
         substitutions_.pop_front();
       }
+      while (!in_flight_.empty() && in_flight_.front().sync_index <= syncs_answered_) in_flight_.pop_front();
+      return true;
+    }
+    case '1': {
+      if (!in_flight_.empty() && in_flight_.front().is_parse) in_flight_.pop_front();
       return true;
     }
     case 'K': {
@@ -247,7 +256,15 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
         out.add(std::move(replaced));
         forward = false;
         substitutions_.pop_front();
+      } else if (!in_flight_.empty() && in_flight_.front().rewritten != nullptr && !m.field('P').empty()) {
+        map_error_position(m);
+        std::string replaced;
+        m.encode(replaced);
+        out.add(std::move(replaced));
+        forward = false;
       }
+      // A Parse that failed gets no ParseComplete.
+      if (!in_flight_.empty() && in_flight_.front().is_parse) in_flight_.pop_front();
       return true;
     }
     case 'C': {

@@ -3,6 +3,8 @@
 // session's version profile. Rules and schema are taken afresh only at a
 // transaction boundary; the schema is read from the catalog on the session's own
 // server connection, consumed by the proxy, so no credentials of its own are needed.
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include "proxy/session.h"
@@ -161,6 +163,7 @@ bool Session::on_catalog_message(char type, std::string_view body) {
 }
 
 asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, Output& out) {
+  last_rewrite_ = nullptr;
   if (rules_ == nullptr || (at_boundary() && context_.rules->snapshot() != rules_)) take_snapshot();
   if (!rules_apply_) co_return false;
   std::string error;
@@ -189,6 +192,8 @@ asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, O
   if (sqlstate.empty() && result->status == rules::RewriteStatus::kUnchanged) co_return false;
   if (sqlstate.empty()) {
     spdlog::debug("session {}: rewrote [{}] -> [{}]", id_, truncate_sql(sql), truncate_sql(result->sql));
+    last_rewrite_ = result;
+    last_original_ = std::string(sql);
     if (is_query) {
       codec::Query{result->sql}.encode(encoded);
     } else {
@@ -206,6 +211,16 @@ asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, O
   }
   out.add(std::move(encoded));
   co_return true;
+}
+
+void Session::map_error_position(codec::ErrorResponse& error) const {
+  if (in_flight_.empty() || in_flight_.front().rewritten == nullptr) return;
+  const auto& statement = in_flight_.front();
+  for (auto& [code, value] : error.fields) {
+    if (code != 'P') continue;
+    const int position = std::atoi(value.c_str());
+    value = std::to_string(rules::map_error_position(*statement.rewritten, statement.original, position));
+  }
 }
 
 }  // namespace pgshim::proxy

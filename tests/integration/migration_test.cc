@@ -144,6 +144,18 @@ TEST_F(MigrationTest, RefusedStatementGetsItsErrorInOrder) {
   ASSERT_TRUE(v2.exec("ROLLBACK").ok());
 }
 
+TEST_F(MigrationTest, ErrorPositionMapsBackToClientText) {
+  Conn v2 = client("shop-v2");
+  const std::string sql = "SELECT * FROM users WHERE no_such_col = 1";
+  for (bool extended : {false, true}) {
+    Result r = extended ? v2.exec_params(sql, {}) : v2.exec(sql);
+    EXPECT_EQ(r.sqlstate(), "42703") << r.error();
+    const char* position = PQresultErrorField(r.get(), PG_DIAG_STATEMENT_POSITION);
+    ASSERT_NE(position, nullptr);
+    EXPECT_EQ(std::string(position), std::to_string(sql.find("no_such_col") + 1)) << "extended=" << extended;
+  }
+}
+
 TEST_F(MigrationTest, RefusedParseInPipelineKeepsProtocolInStep) {
   Conn v2 = client("shop-v2");
   ASSERT_EQ(PQenterPipelineMode(v2.get()), 1);
