@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -137,6 +138,26 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const rules::RewriteResult> last_rewrite_;  // set by rewrite_frame
   std::string last_original_;
   void map_error_position(codec::ErrorResponse& error) const;
+
+  // Named statements, so that one prepared under rules no longer in force is
+  // closed and prepared again, before its next use, under the new ones (the
+  // client never sees "cached plan must not change result type"). SQL-level
+  // PREPARE is not tracked.
+  struct PreparedStatement {
+    std::string original;
+    std::vector<std::uint32_t> param_types;
+    std::string sent;             // the text the server has
+    std::uint64_t rules_version = 0;
+    std::uint64_t schema_generation = 0;
+  };
+  std::unordered_map<std::string, PreparedStatement> prepared_;
+  std::string last_sent_;  // set by rewrite_frame: the text sent, "" when the client's
+  std::deque<std::pair<char, std::uint64_t>> swallow_;  // replies to drop, with their batch
+  asio::awaitable<void> on_client_message(char type, std::string_view frame, std::string_view body,
+                                          Output& out);
+  asio::awaitable<void> before_statement_use(std::string_view name, Output& out);
+  void remember_statement(std::string_view parse_body);
+  [[nodiscard]] std::uint64_t schema_generation() const { return schema_ ? schema_->generation() : 0; }
   std::uint64_t next_marker_ = 0;
   // The catalog read that fills the schema cache, on this session's own connection.
   bool catalog_pending_ = false;

@@ -61,12 +61,56 @@ bool check_client_message(char type, std::string_view body, std::string& error) 
   }
 }
 
+// The statement name of a Bind from the start of its body, when both names are there.
+bool bind_statement_prefix(std::string_view body, std::string_view& statement) {
+  const auto portal_end = body.find('\0');
+  if (portal_end == std::string_view::npos) return false;
+  const auto statement_end = body.find('\0', portal_end + 1);
+  if (statement_end == std::string_view::npos) return false;
+  statement = body.substr(portal_end + 1, statement_end - portal_end - 1);
+  return true;
+}
+
 }  // namespace
+
+asio::awaitable<void> Session::on_client_message(char type, std::string_view frame, std::string_view body,
+                                                 Output& out) {
+  std::string error;
+  if (type == 'B' || type == 'D') {
+    std::string_view statement;
+    codec::Describe describe;
+    if (type == 'B' && bind_statement_prefix(body, statement)) co_await before_statement_use(statement, out);
+    if (type == 'D' && codec::Describe::decode(body, describe, error) == codec::DecodeStatus::kOk &&
+        describe.kind == 'S') {
+      co_await before_statement_use(describe.name, out);
+    }
+  }
+  if (type == 'C') {
+    codec::Close close;
+    if (codec::Close::decode(body, close, error) == codec::DecodeStatus::kOk && close.kind == 'S') {
+      prepared_.erase(std::string(close.name));
+    }
+  }
+  const bool replaced = (type == 'Q' || type == 'P') && co_await rewrite_frame(type, body, out);
+  if (!replaced) out.pass(frame.data(), frame.size());
+  if (type == 'P') remember_statement(body);
+  if (rules_apply_ && (type == 'Q' || type == 'P')) {
+    in_flight_.push_back({type == 'P', last_rewrite_, last_rewrite_ ? std::move(last_original_) : std::string(),
+                          syncs_sent_ + 1});
+  }
+  if (type == 'Q') {
+    ++pending_syncs_;
+    ++syncs_sent_;
+  } else {
+    in_batch_ = true;
+  }
+}
 
 bool Session::server_holds_whole(char type) const {
   if (type == 'Z' || type == 'K' || type == 'E') return true;
   // CommandComplete tells of DDL; the catalog read consumes its own rows.
   if (rules_apply_ && (type == 'C' || type == '1')) return true;
+  if (!swallow_.empty() && (type == '1' || type == '3')) return true;
   return catalog_pending_ && (type == 'T' || type == 'D');
 }
 
@@ -115,22 +159,21 @@ asio::awaitable<Session::End> Session::client_to_server() {
           end = End::kClientProtocol;
           break;
         }
-        const bool replaced = (type == 'Q' || type == 'P') && co_await rewrite_frame(type, body, out);
-        if (!replaced) out.pass(rest.data(), header.frame_size());
-        if (rules_apply_ && (type == 'Q' || type == 'P')) {
-          in_flight_.push_back({type == 'P', last_rewrite_, last_rewrite_ ? std::move(last_original_) : std::string(),
-                                syncs_sent_ + 1});
-        }
-        if (type == 'Q') {
-          ++pending_syncs_;
-          ++syncs_sent_;
-        } else {
-          in_batch_ = true;
-        }
+        co_await on_client_message(type, rest.substr(0, header.frame_size()), body, out);
         pos += header.frame_size();
         continue;
       }
-      if (type == 'S' || type == 'F' ) {
+      if (type == 'B') {
+        // A large Bind is streamed, but the statement it names may need
+        // preparing again first; its name is near the start of the body.
+        std::string_view statement;
+        if (!bind_statement_prefix(rest.substr(codec::kHeaderSize), statement)) {
+          if (rest.size() < kBufferSize / 2) break;  // wait for the names
+        } else {
+          co_await before_statement_use(statement, out);
+        }
+      }
+      if (type == 'S' || type == 'F') {
         ++pending_syncs_;
         ++syncs_sent_;
         in_batch_ = false;
@@ -217,6 +260,12 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
     forward = false;
     return on_catalog_message(type, body);
   }
+  // CloseComplete and ParseComplete answering a statement the proxy prepared again.
+  if (!swallow_.empty() && swallow_.front().first == type && swallow_.front().second == syncs_answered_ + 1) {
+    swallow_.pop_front();
+    forward = false;
+    return true;
+  }
   std::string error;
   switch (type) {
     case 'Z': {
@@ -230,6 +279,7 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
         substitutions_.pop_front();
       }
       while (!in_flight_.empty() && in_flight_.front().sync_index <= syncs_answered_) in_flight_.pop_front();
+      while (!swallow_.empty() && swallow_.front().second <= syncs_answered_) swallow_.pop_front();
       return true;
     }
     case '1': {

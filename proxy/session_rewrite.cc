@@ -164,6 +164,7 @@ bool Session::on_catalog_message(char type, std::string_view body) {
 
 asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, Output& out) {
   last_rewrite_ = nullptr;
+  last_sent_.clear();
   if (rules_ == nullptr || (at_boundary() && context_.rules->snapshot() != rules_)) take_snapshot();
   if (!rules_apply_) co_return false;
   std::string error;
@@ -194,6 +195,7 @@ asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, O
     spdlog::debug("session {}: rewrote [{}] -> [{}]", id_, truncate_sql(sql), truncate_sql(result->sql));
     last_rewrite_ = result;
     last_original_ = std::string(sql);
+    last_sent_ = result->sql;
     if (is_query) {
       codec::Query{result->sql}.encode(encoded);
     } else {
@@ -203,6 +205,7 @@ asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, O
     const std::string marker = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
     spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), message);
     substitutions_.push_back({marker, sqlstate, message, syncs_sent_ + 1});
+    last_sent_ = marker;
     if (is_query) {
       codec::Query{marker}.encode(encoded);
     } else {
@@ -211,6 +214,55 @@ asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, O
   }
   out.add(std::move(encoded));
   co_return true;
+}
+
+void Session::remember_statement(std::string_view parse_body) {
+  if (context_.config.rules_dir.empty()) return;
+  codec::Parse parse;
+  std::string error;
+  if (codec::Parse::decode(parse_body, parse, error) != codec::DecodeStatus::kOk || parse.statement.empty()) {
+    return;
+  }
+  PreparedStatement& p = prepared_[std::string(parse.statement)];
+  p.original = std::string(parse.query);
+  p.param_types = parse.param_types;
+  p.sent = last_sent_.empty() ? p.original : last_sent_;
+  p.rules_version = rules_ ? rules_->version : 0;
+  p.schema_generation = schema_generation();
+}
+
+asio::awaitable<void> Session::before_statement_use(std::string_view name, Output& out) {
+  if (name.empty()) co_return;
+  const auto it = prepared_.find(std::string(name));
+  if (it == prepared_.end()) co_return;
+  if (at_boundary()) {
+    if (rules_ == nullptr) take_snapshot();
+    co_await refresh_at_boundary(out);
+  }
+  PreparedStatement& p = it->second;
+  const std::uint64_t version = rules_ ? rules_->version : 0;
+  if (p.rules_version == version && p.schema_generation == schema_generation()) co_return;
+  p.rules_version = version;
+  p.schema_generation = schema_generation();
+  std::string text = p.original;
+  if (rules_apply_ && rules_->rewriter->may_touch_rules(p.original)) {
+    const auto result = context_.rules->cache().rewrite(*rules_->rewriter, p.original, profile_,
+                                                        schema_ ? *schema_ : empty_schema());
+    if (result->status == rules::RewriteStatus::kRewritten) text = result->sql;
+    if (result->status == rules::RewriteStatus::kError) {
+      text = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
+      substitutions_.push_back({text, result->sqlstate, result->message, syncs_sent_ + 1});
+    }
+  }
+  if (text == p.sent) co_return;
+  spdlog::debug("session {}: preparing statement {} again under rules v{}", id_, name, version);
+  std::string messages;
+  codec::Close{'S', name}.encode(messages);
+  codec::Parse{name, text, p.param_types}.encode(messages);
+  out.add(std::move(messages));
+  swallow_.emplace_back('3', syncs_sent_ + 1);
+  swallow_.emplace_back('1', syncs_sent_ + 1);
+  p.sent = std::move(text);
 }
 
 void Session::map_error_position(codec::ErrorResponse& error) const {

@@ -219,5 +219,39 @@ TEST_F(MigrationTest, ReloadAppliesOnlyAtTransactionBoundary) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 }
 
+TEST_F(MigrationTest, PreparedStatementsSurviveAPhaseSwitch) {
+  Conn v1 = client("shop-v1");
+  Conn v2 = client("shop-v2");
+  const char* sql = "SELECT * FROM users WHERE id = $1";
+  Result p1(PQprepare(v1.get(), "star", sql, 0, nullptr));
+  Result p2(PQprepare(v2.get(), "star", sql, 0, nullptr));
+  ASSERT_TRUE(p1.ok() && p2.ok()) << p1.error() << p2.error();
+  const char* id[] = {"1"};
+  const auto run = [&](Conn& c) { return Result(PQexecPrepared(c.get(), "star", 1, id, nullptr, nullptr, 0)); };
+  ASSERT_EQ(run(v1).columns(), 2);
+  ASSERT_EQ(run(v2).columns(), 3);
+  // Expand: `*` on the table now has four columns. A plan made before would fail
+  // with "cached plan must not change result type"; pgshim prepares it again.
+  PgServer::shared().exec("ALTER TABLE users ADD COLUMN display_name text, ADD COLUMN nickname text",
+                          "migrate");
+  write_rule("expanded");
+  ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < 2; ++i) {
+    Result old_result = run(v1);
+    ASSERT_TRUE(old_result.ok()) << old_result.error();
+    EXPECT_EQ(old_result.columns(), 2);
+    EXPECT_EQ(old_result.column_name(1), "fullname");
+    Result new_result = run(v2);
+    ASSERT_TRUE(new_result.ok()) << new_result.error();
+    EXPECT_EQ(new_result.columns(), 3);
+    EXPECT_EQ(new_result.value(0, 1), "Ada");
+  }
+  PgServer::shared().exec("ALTER TABLE users DROP COLUMN display_name, DROP COLUMN nickname", "migrate");
+  write_rule("planned");
+  ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+}
+
 }  // namespace
 }  // namespace pgshim::testing
