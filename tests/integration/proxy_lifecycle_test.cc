@@ -187,5 +187,30 @@ TEST(ProxyLifecycle, SigtermClosesBusySessionsAfterGracePeriod) {
   EXPECT_FALSE(busy.exec("COMMIT").ok());
 }
 
+TEST(ProxyLimits, TooManyClientsGet53300) {
+  auto& pg = PgServer::shared();
+  ProxyProcess proxy(pg, {.extra_args = {"--upstream-tls", "disable", "--max-client-connections", "2"}});
+  Conn first(proxy.dsn());
+  Conn second(proxy.dsn());
+  ASSERT_TRUE(first.ok() && second.ok());
+  Conn third(proxy.dsn());
+  EXPECT_FALSE(third.ok());
+  EXPECT_NE(third.error().find("too many clients"), std::string::npos) << third.error();
+  EXPECT_EQ(first.scalar("SELECT 1"), "1");
+}
+
+TEST(ProxyLimits, OversizedQueryGets08P01) {
+  auto& pg = PgServer::shared();
+  ProxyProcess proxy(pg, {.extra_args = {"--upstream-tls", "disable", "--max-message-size", "2048"}});
+  Conn c(proxy.dsn());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c.scalar("SELECT 'small enough'"), "small enough");
+  Result r = c.exec("SELECT '" + std::string(4096, 'x') + "'");
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE((c.error() + r.error()).find("max_message_size"), std::string::npos) << c.error() << r.error();
+  Conn other(proxy.dsn());
+  EXPECT_EQ(other.scalar("SELECT 'others still served'"), "others still served");
+}
+
 }  // namespace
 }  // namespace pgshim::testing
