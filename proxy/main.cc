@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "proxy/cli_backfill.h"
 #include "proxy/cli_rules.h"
 #include "proxy/config.h"
 #include "proxy/server.h"
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
   add_serve_flags(*serve_command, serve_flags);
   std::function<int()> run_rule_command;
   pgshim::proxy::add_rule_commands(app, run_rule_command);
+  pgshim::proxy::add_backfill_command(app, run_rule_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
