@@ -151,8 +151,17 @@ class Session : public std::enable_shared_from_this<Session> {
     std::uint64_t schema_generation = 0;
   };
   std::unordered_map<std::string, PreparedStatement> prepared_;
+  static constexpr std::uint64_t kPrepareAgain = ~std::uint64_t{0};  // a rules_version no snapshot has
   std::string last_sent_;  // set by rewrite_frame: the text sent, "" when the client's
-  std::deque<std::pair<char, std::uint64_t>> swallow_;  // replies to drop, with their batch
+  // Replies to the proxy's own Close and Parse, to drop, with their batch; a
+  // Parse whose reply never came (it failed, or the batch failed before it) marks
+  // its statement to be prepared again at its next use.
+  struct Swallow {
+    char type = 0;
+    std::uint64_t sync_index = 0;
+    std::string statement;
+  };
+  std::deque<Swallow> swallow_;
   asio::awaitable<void> on_client_message(char type, std::string_view frame, std::string_view body,
                                           Output& out);
   asio::awaitable<void> before_statement_use(std::string_view name, Output& out);

@@ -261,7 +261,7 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
     return on_catalog_message(type, body);
   }
   // CloseComplete and ParseComplete answering a statement the proxy prepared again.
-  if (!swallow_.empty() && swallow_.front().first == type && swallow_.front().second == syncs_answered_ + 1) {
+  if (!swallow_.empty() && swallow_.front().type == type && swallow_.front().sync_index == syncs_answered_ + 1) {
     swallow_.pop_front();
     forward = false;
     return true;
@@ -279,7 +279,11 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
         substitutions_.pop_front();
       }
       while (!in_flight_.empty() && in_flight_.front().sync_index <= syncs_answered_) in_flight_.pop_front();
-      while (!swallow_.empty() && swallow_.front().second <= syncs_answered_) swallow_.pop_front();
+      while (!swallow_.empty() && swallow_.front().sync_index <= syncs_answered_) {
+        const auto it = prepared_.find(swallow_.front().statement);
+        if (it != prepared_.end()) it->second.rules_version = kPrepareAgain;
+        swallow_.pop_front();
+      }
       return true;
     }
     case '1': {

@@ -260,8 +260,8 @@ asio::awaitable<void> Session::before_statement_use(std::string_view name, Outpu
   codec::Close{'S', name}.encode(messages);
   codec::Parse{name, text, p.param_types}.encode(messages);
   out.add(std::move(messages));
-  swallow_.emplace_back('3', syncs_sent_ + 1);
-  swallow_.emplace_back('1', syncs_sent_ + 1);
+  swallow_.push_back({'3', syncs_sent_ + 1, std::string(name)});
+  swallow_.push_back({'1', syncs_sent_ + 1, std::string(name)});
   p.sent = std::move(text);
 }
 

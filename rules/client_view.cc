@@ -121,6 +121,13 @@ const ColumnSlot* TableView::slot_owning(std::string_view physical) const {
   return nullptr;
 }
 
+const ColumnSlot* TableView::slot_of_change_column(std::string_view physical) const {
+  for (const ColumnSlot& s : slots) {
+    if (s.change->old_name == physical || s.change->new_name == physical) return &s;
+  }
+  return nullptr;
+}
+
 const ColumnRead* TableView::changed_read(std::string_view client_column) const {
   const ColumnSlot* s = slot_for_client(client_column);
   if (s == nullptr) return nullptr;
@@ -185,7 +192,10 @@ bool TableView::client_columns(std::vector<ClientColumn>& out) const {
     return false;
   };
   for (const ColumnInfo& col : schema->columns) {
-    const ColumnSlot* s = slot_owning(col.name);
+    // A column the phase says is gone, or not there yet, can still exist for a
+    // while (the old one is dropped after the switch to contracted): it still
+    // belongs to its change, never to the client as a column of its own.
+    const ColumnSlot* s = slot_of_change_column(col.name);
     if (s == nullptr) {
       out.push_back(ClientColumn{col.name, column_read(col.name)});
     } else if (!s->client_name.empty() && !done(s)) {

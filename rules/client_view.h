@@ -81,6 +81,7 @@ class TableView {
   [[nodiscard]] bool needs_projection() const;
   [[nodiscard]] const ColumnSlot* slot_for_client(std::string_view column) const;
   [[nodiscard]] const ColumnSlot* slot_owning(std::string_view physical) const;
+  [[nodiscard]] const ColumnSlot* slot_of_change_column(std::string_view physical) const;  // by name, whatever the phase
   // The client column's read, when it is not the physical column of that name.
   [[nodiscard]] const ColumnRead* changed_read(std::string_view client_column) const;
   // Whether the client sees `column`; nullopt when that needs the unknown schema.
