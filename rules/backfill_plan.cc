@@ -96,6 +96,15 @@ std::string out_of_sync(const std::vector<ColumnCopy>& copies) {
   return out;
 }
 
+// Whether a row is out of sync must be tested after the join with the batch:
+// as a plain condition on the table the planner may push it down to a scan of
+// the whole table (or compute it before the sort and limit of the batch), and
+// `up` would run on rows of other batches (slow, and an error there would fail
+// this one). `pgshim_k1 IS NULL OR ...` (never true: keys are NOT NULL) names
+// both relations, so it can only be a join filter.
+// The last key is taken `AS pgshim_last`: left with its own name, the text
+// cast's output column would shadow pgshim_kN in ORDER BY and sort as text
+// ('999' after '1000').
 std::string batch_sql(const BackfillPlan& p, bool first) {
   const std::size_t n = p.key.columns.size();
   std::string sets;
@@ -109,12 +118,12 @@ std::string batch_sql(const BackfillPlan& p, bool first) {
   }
   std::string last_key;
   for (std::size_t i = 1; i <= n; ++i) {
-    last_key += fmt::format(",\n       (SELECT pgshim_k{}::text FROM pgshim_batch ORDER BY {} LIMIT 1)", i,
-                            batch_names(n, " DESC"));
+    last_key += fmt::format(",\n       (SELECT pgshim_k{}::text AS pgshim_last FROM pgshim_batch ORDER BY {} LIMIT 1)",
+                            i, batch_names(n, " DESC"));
   }
   std::string last_array;
   for (std::size_t i = 1; i <= n; ++i) {
-    last_array += fmt::format("{}(SELECT pgshim_k{}::text FROM pgshim_batch ORDER BY {} LIMIT 1)",
+    last_array += fmt::format("{}(SELECT pgshim_k{}::text AS pgshim_last FROM pgshim_batch ORDER BY {} LIMIT 1)",
                               i > 1 ? ", " : "", i, batch_names(n, " DESC"));
   }
   return fmt::format(
@@ -126,7 +135,7 @@ std::string batch_sql(const BackfillPlan& p, bool first) {
       "  UPDATE {table} AS pgshim_t SET {sets}\n"
       "  FROM pgshim_batch\n"
       "  WHERE {join}\n"
-      "    AND ({out_of_sync})\n"
+      "    AND (pgshim_batch.pgshim_k1 IS NULL OR {out_of_sync})\n"
       "  RETURNING 1\n"
       "), pgshim_progress AS (\n"
       "  INSERT INTO pgshim_backfill_progress AS p (migration, table_name, key_columns, last_key, rows_done, rows_updated)\n"

@@ -98,8 +98,10 @@ TEST(BackfillPlanTest, FirstAndNextBatchStatements) {
   EXPECT_NE(next.find("SET \"price_cents\" = (round(price::numeric * 100)::bigint), \"comment\" = (\"note\")"),
             std::string::npos)
       << next;
-  EXPECT_NE(next.find("WHERE pgshim_t.\"id\" = pgshim_batch.pgshim_k1"), std::string::npos) << next;
-  EXPECT_NE(next.find("AND (\"price_cents\" IS DISTINCT FROM (round(price::numeric * 100)::bigint) OR "
+  EXPECT_NE(next.find("WHERE pgshim_t.\"id\" = pgshim_batch.pgshim_k1\n    AND (pgshim_batch.pgshim_k1 IS NULL OR "),
+            std::string::npos)
+      << next;
+  EXPECT_NE(next.find("AND (pgshim_batch.pgshim_k1 IS NULL OR \"price_cents\" IS DISTINCT FROM (round(price::numeric * 100)::bigint) OR "
                       "\"comment\" IS DISTINCT FROM (\"note\"))"),
             std::string::npos)
       << next;
@@ -121,7 +123,7 @@ TEST(BackfillPlanTest, CompositeKeyUsesRowComparison) {
                                      "pgshim_t.\"number\" = pgshim_batch.pgshim_k2"),
             std::string::npos);
   // The last key is the batch's greatest row, column by column.
-  EXPECT_NE(plan.next_batch_sql.find("(SELECT pgshim_k2::text FROM pgshim_batch ORDER BY pgshim_k1 DESC, "
+  EXPECT_NE(plan.next_batch_sql.find("(SELECT pgshim_k2::text AS pgshim_last FROM pgshim_batch ORDER BY pgshim_k1 DESC, "
                                      "pgshim_k2 DESC LIMIT 1)"),
             std::string::npos);
   EXPECT_TRUE(parser::parses(plan.next_batch_sql));
