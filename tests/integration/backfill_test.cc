@@ -265,7 +265,9 @@ TEST_F(BackfillTest, StopWithSigintThenResumeConvertsEachRowOnce) {
   EXPECT_EQ(count(c, "SELECT count(*) FROM ledger WHERE amount_cents IS NOT NULL"), last);
   EXPECT_EQ(count(c, fmt::format("SELECT count(*) FROM ledger WHERE (id <= {0}) <> (touches = 1)", last)), 0);
 
-  const RunResult resumed = backfill("sigint-resume", {"--migration", "ledger_cents", "--batch", "500"});
+  // No replica here: the lag bound is checked (0 bytes) and never waits.
+  const RunResult resumed =
+      backfill("sigint-resume", {"--migration", "ledger_cents", "--batch", "500", "--max-lag-bytes", "1000000"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find(fmt::format("resuming after key (id = {})", last)), std::string::npos)
       << resumed.output;
@@ -330,7 +332,7 @@ TEST_F(BackfillTest, LockedRowTimesOutThenRetrySucceeds) {
   Conn holder = direct();
   ASSERT_TRUE(holder.exec("BEGIN").ok());
   ASSERT_EQ(holder.scalar("SELECT a FROM locked WHERE id = 1500 FOR UPDATE"), "a1500");
-  const pid_t pid = spawn(backfill_argv({"--migration", "locked_rename", "--batch", "1000", "--lock-timeout-ms",
+  const pid_t pid = spawn(backfill_argv({"--table", "locked", "--batch", "1000", "--lock-timeout-ms",
                                          "200", "--max-retries", "100"}),
                           log_path("locked"));
   bool timed_out = false;
