@@ -177,7 +177,9 @@ void Server::start_session(Stream client, asio::io_context& worker) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.emplace(id, std::make_pair(std::weak_ptr<Session>(session), &worker));
   }
-  asio::co_spawn(worker, session->run(), [this, id](std::exception_ptr error) {
+  // The completion handler owns the session until its coroutine ends: the coroutine
+  // itself holds only `this`, and it may start later, on another thread.
+  asio::co_spawn(worker, session->run(), [this, id, session](std::exception_ptr error) {
     if (error) {
       try {
         std::rethrow_exception(error);

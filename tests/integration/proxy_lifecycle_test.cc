@@ -187,6 +187,18 @@ TEST(ProxyLifecycle, SigtermClosesBusySessionsAfterGracePeriod) {
   EXPECT_FALSE(busy.exec("COMMIT").ok());
 }
 
+TEST(ProxyThreads, SessionsSpreadOverWorkerThreads) {
+  auto& pg = PgServer::shared();
+  ProxyProcess proxy(pg, {.extra_args = {"--upstream-tls", "disable", "--threads", "2"}});
+  std::vector<Conn> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back(proxy.dsn());
+    ASSERT_TRUE(clients.back().ok()) << clients.back().error() << proxy.log();
+  }
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(clients[i].scalar(fmt::format("SELECT {}", i)), std::to_string(i));
+  EXPECT_EQ(proxy.log().find("unexpected error"), std::string::npos) << proxy.log();
+}
+
 TEST(ProxyLimits, TooManyClientsGet53300) {
   auto& pg = PgServer::shared();
   ProxyProcess proxy(pg, {.extra_args = {"--upstream-tls", "disable", "--max-client-connections", "2"}});
