@@ -73,8 +73,9 @@ app v2 "INSERT INTO users (display_name, email) VALUES ('Barbara Liskov', 'barba
 echo "   [database] both columns, old rows not yet copied:"
 db -c "SELECT id, fullname, display_name FROM users ORDER BY id" | sed 's/^/      /'
 
-step "backfill the old rows, phase backfilled"
-db -c "UPDATE users SET display_name = fullname WHERE display_name IS DISTINCT FROM fullname"
+step "pgshim backfill copies the old rows in batches, then phase backfilled"
+"$PGSHIM" backfill --rules "$WORK/rules" --dsn "host=127.0.0.1 port=$PG_PORT user=postgres dbname=shop" \
+  --batch 1000 | sed 's/^/   /'
 set_phase backfilled
 app v2 "SELECT id, display_name FROM users ORDER BY id"
 
