@@ -33,29 +33,24 @@ bool client_holds_whole(char type, std::uint32_t length) {
   }
 }
 
+template <typename Message>
+bool decodes(std::string_view body, std::string& error) {
+  Message message;
+  return Message::decode(body, message, error) == codec::DecodeStatus::kOk;
+}
+
 bool check_client_message(char type, std::string_view body, std::string& error) {
-  using codec::DecodeStatus;
   switch (type) {
-    case 'Q': {
-      codec::Query m;
-      return codec::Query::decode(body, m, error) == DecodeStatus::kOk;
-    }
-    case 'P': {
-      codec::Parse m;
-      return codec::Parse::decode(body, m, error) == DecodeStatus::kOk;
-    }
-    case 'B': {
-      codec::Bind m;
-      return codec::Bind::decode(body, m, error) == DecodeStatus::kOk;
-    }
-    case 'D': {
-      codec::Describe m;
-      return codec::Describe::decode(body, m, error) == DecodeStatus::kOk;
-    }
-    case 'C': {
-      codec::Close m;
-      return codec::Close::decode(body, m, error) == DecodeStatus::kOk;
-    }
+    case 'Q':
+      return decodes<codec::Query>(body, error);
+    case 'P':
+      return decodes<codec::Parse>(body, error);
+    case 'B':
+      return decodes<codec::Bind>(body, error);
+    case 'D':
+      return decodes<codec::Describe>(body, error);
+    case 'C':
+      return decodes<codec::Close>(body, error);
     default:
       return true;
   }
