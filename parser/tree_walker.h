@@ -28,6 +28,7 @@ class TreeWalker {
   void select(SelectStmt* stmt, int parent);
   void select_leaf(SelectStmt* stmt, int parent);
   void insert(InsertStmt* stmt, int parent);
+  void write_from_items(List* items, int write, int scope);
   void update(UpdateStmt* stmt, int parent);
   void remove(DeleteStmt* stmt, int parent);
   void merge(MergeStmt* stmt, int parent);

@@ -87,13 +87,10 @@ void TreeWalker::insert(InsertStmt* stmt, int parent) {
   pop_with(mark);
 }
 
-void TreeWalker::update(UpdateStmt* stmt, int parent) {
-  const std::size_t mark = push_with(stmt->withClause, parent);
-  const int scope = new_scope(parent);
-  const int rel = relation(stmt->relation, RelationRole::kUpdateTarget, scope);
-  const int write = new_write(WriteKind::kUpdate, rel, scope, stmt->withClause);
+// UPDATE ... FROM and DELETE ... USING: the other tables of a write.
+void TreeWalker::write_from_items(List* items, int write, int scope) {
   ListCell* cell;
-  foreach (cell, stmt->fromClause) {
+  foreach (cell, items) {
     Node* item = static_cast<Node*>(lfirst(cell));
     from_item(item, scope);
     WriteSite& site = model_.writes[static_cast<std::size_t>(write)];
@@ -101,6 +98,14 @@ void TreeWalker::update(UpdateStmt* stmt, int parent) {
     site.from_refnames.push_back(from_refname(item));
     if (site.from_refnames.back().empty()) site.from_items_simple = false;
   }
+}
+
+void TreeWalker::update(UpdateStmt* stmt, int parent) {
+  const std::size_t mark = push_with(stmt->withClause, parent);
+  const int scope = new_scope(parent);
+  const int rel = relation(stmt->relation, RelationRole::kUpdateTarget, scope);
+  const int write = new_write(WriteKind::kUpdate, rel, scope, stmt->withClause);
+  write_from_items(stmt->fromClause, write, scope);
   const int set = new_assignments(AssignmentKind::kSet, rel);
   model_.writes[static_cast<std::size_t>(write)].assignments.push_back(set);
   set_list(stmt->targetList, set, scope);
@@ -114,15 +119,7 @@ void TreeWalker::remove(DeleteStmt* stmt, int parent) {
   const int scope = new_scope(parent);
   const int rel = relation(stmt->relation, RelationRole::kDeleteTarget, scope);
   const int write = new_write(WriteKind::kDelete, rel, scope, stmt->withClause);
-  ListCell* cell;
-  foreach (cell, stmt->usingClause) {
-    Node* item = static_cast<Node*>(lfirst(cell));
-    from_item(item, scope);
-    WriteSite& site = model_.writes[static_cast<std::size_t>(write)];
-    site.has_from = true;
-    site.from_refnames.push_back(from_refname(item));
-    if (site.from_refnames.back().empty()) site.from_items_simple = false;
-  }
+  write_from_items(stmt->usingClause, write, scope);
   expr(stmt->whereClause, scope);
   target_list(stmt->returningList, scope, true);
   pop_with(mark);
