@@ -61,6 +61,24 @@ class MigrationTest : public ::testing::Test {
   void SetUp() override {
     PgServer::shared().exec("TRUNCATE users; INSERT INTO users (id, fullname) VALUES (1, 'Ada')", "migrate");
   }
+  // Asks the proxy to reload and gives it time to do so.
+  static void reload() {
+    ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  // Expands the table (both new columns) and switches the rules to expanded.
+  static void expand() {
+    PgServer::shared().exec("ALTER TABLE users ADD COLUMN display_name text, ADD COLUMN nickname text",
+                            "migrate");
+    write_rule("expanded");
+    reload();
+  }
+  // Puts the table and the rules back to planned for the other tests.
+  static void back_to_planned() {
+    PgServer::shared().exec("ALTER TABLE users DROP COLUMN display_name, DROP COLUMN nickname", "migrate");
+    write_rule("planned");
+    reload();
+  }
   static void write_rule(std::string_view phase) {
     std::ofstream(*rules_dir_ + "/users.yaml") << rename_rule(phase);
   }
@@ -192,11 +210,7 @@ TEST_F(MigrationTest, ReloadAppliesOnlyAtTransactionBoundary) {
   ASSERT_TRUE(v1.exec("BEGIN").ok());
   EXPECT_EQ(v1.scalar("SELECT 1"), "1");
   // Expand the schema and switch the phase while the old client's transaction is open.
-  PgServer::shared().exec("ALTER TABLE users ADD COLUMN display_name text, ADD COLUMN nickname text",
-                          "migrate");
-  write_rule("expanded");
-  ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  expand();
   // Still the planned rules inside the transaction: an old write touches fullname only.
   ASSERT_TRUE(v1.exec("UPDATE users SET fullname = 'in tx' WHERE id = 1").ok());
   ASSERT_TRUE(v1.exec("COMMIT").ok());
@@ -207,16 +221,12 @@ TEST_F(MigrationTest, ReloadAppliesOnlyAtTransactionBoundary) {
   EXPECT_EQ(direct.scalar("SELECT display_name FROM users WHERE id = 1"), "after");
   // An invalid file leaves the expanded rules in force.
   std::ofstream(*rules_dir_ + "/users.yaml") << "migration: users_rename\nphase: sideways\n";
-  ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  reload();
   ASSERT_TRUE(v1.exec("UPDATE users SET fullname = 'still expanded' WHERE id = 1").ok());
   EXPECT_EQ(direct.scalar("SELECT display_name FROM users WHERE id = 1"), "still expanded");
   EXPECT_NE(proxy_->log().find("rules not reloaded"), std::string::npos);
   // Put things back for the other tests.
-  PgServer::shared().exec("ALTER TABLE users DROP COLUMN display_name, DROP COLUMN nickname", "migrate");
-  write_rule("planned");
-  ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  back_to_planned();
 }
 
 TEST_F(MigrationTest, PreparedStatementsSurviveAPhaseSwitch) {
@@ -232,11 +242,7 @@ TEST_F(MigrationTest, PreparedStatementsSurviveAPhaseSwitch) {
   ASSERT_EQ(run(v2).columns(), 3);
   // Expand: `*` on the table now has four columns. A plan made before would fail
   // with "cached plan must not change result type"; pgshim prepares it again.
-  PgServer::shared().exec("ALTER TABLE users ADD COLUMN display_name text, ADD COLUMN nickname text",
-                          "migrate");
-  write_rule("expanded");
-  ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  expand();
   for (int i = 0; i < 2; ++i) {
     Result old_result = run(v1);
     ASSERT_TRUE(old_result.ok()) << old_result.error();
@@ -247,10 +253,7 @@ TEST_F(MigrationTest, PreparedStatementsSurviveAPhaseSwitch) {
     EXPECT_EQ(new_result.columns(), 3);
     EXPECT_EQ(new_result.value(0, 1), "Ada");
   }
-  PgServer::shared().exec("ALTER TABLE users DROP COLUMN display_name, DROP COLUMN nickname", "migrate");
-  write_rule("planned");
-  ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  back_to_planned();
 }
 
 }  // namespace
