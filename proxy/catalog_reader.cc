@@ -36,17 +36,13 @@ std::optional<rules::StaticSchemaCache> read_schema(const std::string& dsn, std:
   }
   auto rows = query(conn.get(), std::string(rules::kSchemaCatalogQuery), error);
   if (!rows) return std::nullopt;
-  auto path = query(conn.get(), "SELECT current_setting('search_path'), current_user", error);
+  auto path = query(conn.get(), std::string(rules::kSearchPathQuery), error);
   if (!path) return std::nullopt;
   std::vector<rules::CatalogRow> catalog;
   for (int i = 0; i < PQntuples(rows.get()); ++i) {
-    rules::CatalogRow row;
-    row.schema = PQgetvalue(rows.get(), i, 0);
-    row.table = PQgetvalue(rows.get(), i, 1);
-    row.column = PQgetvalue(rows.get(), i, 2);
-    row.type = PQgetvalue(rows.get(), i, 3);
-    if (PQnfields(rows.get()) >= 5) row.assignable = std::string_view(PQgetvalue(rows.get(), i, 4)) == "t";
-    catalog.push_back(std::move(row));
+    std::vector<std::string> values;
+    for (int c = 0; c < PQnfields(rows.get()); ++c) values.emplace_back(PQgetvalue(rows.get(), i, c));
+    if (auto row = rules::catalog_row(std::move(values))) catalog.push_back(std::move(*row));
   }
   return rules::schema_from_catalog(catalog, PQgetvalue(path.get(), 0, 0), PQgetvalue(path.get(), 0, 1));
 }

@@ -28,6 +28,7 @@ std::vector<std::string> RulesState::reload() {
   }
   std::lock_guard lock(mutex_);
   next->version = snapshot_->version + 1;
+  version_.store(next->version, std::memory_order_release);
   snapshot_ = std::move(next);
   schemas_.clear();
   loaded_stamp_ = before;

@@ -5,6 +5,7 @@
 // Thread-safe: snapshots are immutable, swaps happen under a mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -38,6 +39,9 @@ class RulesState {
   [[nodiscard]] bool directory_changed() const;
 
   [[nodiscard]] std::shared_ptr<const RulesSnapshot> snapshot() const;
+  // The version of the newest snapshot, without a lock: sessions compare it with
+  // theirs at every transaction boundary, on the path of every statement.
+  [[nodiscard]] std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
   // The schema cache of `database`, or null when it must be (re)read.
   [[nodiscard]] std::shared_ptr<const rules::StaticSchemaCache> schema(const std::string& database) const;
@@ -54,6 +58,7 @@ class RulesState {
   std::string dir_;
   mutable std::mutex mutex_;
   std::shared_ptr<const RulesSnapshot> snapshot_ = std::make_shared<RulesSnapshot>();
+  std::atomic<std::uint64_t> version_{0};
   std::map<std::string, std::shared_ptr<const rules::StaticSchemaCache>> schemas_;
   Stamp loaded_stamp_;
   rules::RewriteCache cache_;

@@ -75,11 +75,16 @@ class Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] bool server_holds_whole(char type) const;
 
   // Rewriting (DESIGN.md section 3). Returns false when the frame is forwarded as is.
-  asio::awaitable<bool> rewrite_frame(char type, std::string_view body, Output& out);
+  // `parse` is null for a Query.
+  asio::awaitable<bool> rewrite_frame(std::string_view sql, const codec::Parse* parse, Output& out);
   asio::awaitable<void> refresh_at_boundary(Output& out);
   asio::awaitable<bool> read_schema(Output& out);
   void take_snapshot();
   [[nodiscard]] bool at_boundary() const { return idle() && !in_batch_; }
+  // Some migration applies to this session's database.
+  [[nodiscard]] bool rules_apply() const { return profile_.active != 0; }
+  // Registers a refusal and returns the marker to send instead of the statement.
+  std::string refuse(const std::string& sqlstate, const std::string& message);
   bool on_catalog_message(char type, std::string_view body);
 
   ServerContext& context_;
@@ -107,7 +112,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // transaction boundary, its version in each migration, the schema it rewrites with.
   std::shared_ptr<const RulesSnapshot> rules_;
   rules::ClientProfile profile_;
-  bool rules_apply_ = false;  // some migration applies to this session's database
   std::shared_ptr<const rules::StaticSchemaCache> schema_;
   std::uint64_t broken_migrations_ = 0;  // rules the schema contradicts: refuse, never guess
   std::string broken_reason_;
@@ -162,10 +166,10 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string statement;
   };
   std::deque<Swallow> swallow_;
-  asio::awaitable<void> on_client_message(char type, std::string_view frame, std::string_view body,
+  asio::awaitable<bool> on_client_message(char type, std::string_view frame, std::string_view body,
                                           Output& out);
   asio::awaitable<void> before_statement_use(std::string_view name, Output& out);
-  void remember_statement(std::string_view parse_body);
+  void remember_statement(const codec::Parse& parse);
   [[nodiscard]] std::uint64_t schema_generation() const { return schema_ ? schema_->generation() : 0; }
   std::uint64_t next_marker_ = 0;
   // The catalog read that fills the schema cache, on this session's own connection.

@@ -33,29 +33,6 @@ bool client_holds_whole(char type, std::uint32_t length) {
   }
 }
 
-template <typename Message>
-bool decodes(std::string_view body, std::string& error) {
-  Message message;
-  return Message::decode(body, message, error) == codec::DecodeStatus::kOk;
-}
-
-bool check_client_message(char type, std::string_view body, std::string& error) {
-  switch (type) {
-    case 'Q':
-      return decodes<codec::Query>(body, error);
-    case 'P':
-      return decodes<codec::Parse>(body, error);
-    case 'B':
-      return decodes<codec::Bind>(body, error);
-    case 'D':
-      return decodes<codec::Describe>(body, error);
-    case 'C':
-      return decodes<codec::Close>(body, error);
-    default:
-      return true;
-  }
-}
-
 // The statement name of a Bind from the start of its body, when both names are there.
 bool bind_statement_prefix(std::string_view body, std::string_view& statement) {
   const auto portal_end = body.find('\0');
@@ -68,28 +45,39 @@ bool bind_statement_prefix(std::string_view body, std::string_view& statement) {
 
 }  // namespace
 
-asio::awaitable<void> Session::on_client_message(char type, std::string_view frame, std::string_view body,
+// Validates a message held whole, decoding it once, and forwards it (rewritten
+// when it is a Query or Parse that rules apply to). False when it is malformed.
+asio::awaitable<bool> Session::on_client_message(char type, std::string_view frame, std::string_view body,
                                                  Output& out) {
+  using codec::DecodeStatus;
   std::string error;
-  if (type == 'B' || type == 'D') {
-    std::string_view statement;
-    codec::Describe describe;
-    if (type == 'B' && bind_statement_prefix(body, statement)) co_await before_statement_use(statement, out);
-    if (type == 'D' && codec::Describe::decode(body, describe, error) == codec::DecodeStatus::kOk &&
-        describe.kind == 'S') {
-      co_await before_statement_use(describe.name, out);
-    }
+  codec::Query query;
+  codec::Parse parse;
+  codec::Bind bind;
+  codec::Describe describe;
+  codec::Close close;
+  DecodeStatus status = DecodeStatus::kOk;
+  switch (type) {
+    case 'Q': status = codec::Query::decode(body, query, error); break;
+    case 'P': status = codec::Parse::decode(body, parse, error); break;
+    case 'B': status = codec::Bind::decode(body, bind, error); break;
+    case 'D': status = codec::Describe::decode(body, describe, error); break;
+    case 'C': status = codec::Close::decode(body, close, error); break;
+    default: break;
   }
-  if (type == 'C') {
-    codec::Close close;
-    if (codec::Close::decode(body, close, error) == codec::DecodeStatus::kOk && close.kind == 'S') {
-      prepared_.erase(std::string(close.name));
-    }
+  if (status != DecodeStatus::kOk) {
+    protocol_error_ = "pgshim: " + error;
+    co_return false;
   }
-  const bool replaced = (type == 'Q' || type == 'P') && co_await rewrite_frame(type, body, out);
+  if (type == 'B') co_await before_statement_use(bind.statement, out);
+  if (type == 'D' && describe.kind == 'S') co_await before_statement_use(describe.name, out);
+  if (type == 'C' && close.kind == 'S') prepared_.erase(std::string(close.name));
+  bool replaced = false;
+  if (type == 'Q') replaced = co_await rewrite_frame(query.sql, nullptr, out);
+  if (type == 'P') replaced = co_await rewrite_frame(parse.query, &parse, out);
   if (!replaced) out.pass(frame.data(), frame.size());
-  if (type == 'P') remember_statement(body);
-  if (rules_apply_ && (type == 'Q' || type == 'P')) {
+  if (type == 'P') remember_statement(parse);
+  if (rules_apply() && (type == 'Q' || type == 'P')) {
     in_flight_.push_back({type == 'P', last_rewrite_, last_rewrite_ ? std::move(last_original_) : std::string(),
                           syncs_sent_ + 1});
   }
@@ -99,12 +87,13 @@ asio::awaitable<void> Session::on_client_message(char type, std::string_view fra
   } else {
     in_batch_ = true;
   }
+  co_return true;
 }
 
 bool Session::server_holds_whole(char type) const {
   if (type == 'Z' || type == 'K' || type == 'E') return true;
   // CommandComplete tells of DDL; the catalog read consumes its own rows.
-  if (rules_apply_ && (type == 'C' || type == '1')) return true;
+  if (rules_apply() && (type == 'C' || type == '1')) return true;
   if (!swallow_.empty() && (type == '1' || type == '3')) return true;
   return catalog_pending_ && (type == 'T' || type == 'D');
 }
@@ -149,12 +138,10 @@ asio::awaitable<Session::End> Session::client_to_server() {
           break;
         }
         const std::string_view body = rest.substr(codec::kHeaderSize, header.body_size());
-        if (!check_client_message(type, body, error)) {
-          protocol_error_ = "pgshim: " + error;
+        if (!co_await on_client_message(type, rest.substr(0, header.frame_size()), body, out)) {
           end = End::kClientProtocol;
           break;
         }
-        co_await on_client_message(type, rest.substr(0, header.frame_size()), body, out);
         pos += header.frame_size();
         continue;
       }

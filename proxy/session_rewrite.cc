@@ -9,7 +9,7 @@
 
 #include "proxy/session.h"
 #include "rules/phase_check.h"
-#include "rules/version_match.h"
+#include "rules/client_profile.h"
 
 namespace pgshim::proxy {
 namespace {
@@ -49,30 +49,20 @@ bool read_data_row(std::string_view body, std::vector<std::string>& values) {
 void Session::take_snapshot() {
   rules_ = context_.rules->snapshot();
   profile_ = rules::ClientProfile{0, 0};
-  rules_apply_ = false;
   schema_ = nullptr;
   broken_migrations_ = 0;
   if (!rules_->rewriter) return;
-  const rules::StartupParams params{std::string(startup_.param("application_name")),
-                                    std::string(startup_.param("user")), database_, version_option_};
-  for (std::size_t i = 0; i < rules_->rules.migrations.size(); ++i) {
-    const auto& migration = rules_->rules.migrations[i];
-    if (!rules::migration_applies_to_database(migration, database_)) continue;
-    rules_apply_ = true;
-    profile_.active |= std::uint64_t{1} << i;
-    if (rules::decide_version(migration, params) == rules::ClientVersion::kNew) {
-      profile_.speaks_new |= std::uint64_t{1} << i;
-    }
-  }
-  if (rules_apply_) {
+  profile_ = rules::profile_for(rules_->rules, {std::string(startup_.param("application_name")),
+                                               std::string(startup_.param("user")), database_, version_option_});
+  if (rules_apply()) {
     spdlog::debug("session {}: rules v{} active=0x{:x} new=0x{:x}", id_, rules_->version, profile_.active,
                   profile_.speaks_new);
   }
 }
 
 asio::awaitable<void> Session::refresh_at_boundary(Output& out) {
-  if (context_.rules->snapshot() != rules_) take_snapshot();
-  if (!rules_apply_) co_return;
+  if (context_.rules->version() != rules_->version) take_snapshot();
+  if (!rules_apply()) co_return;
   auto cached = context_.rules->schema(database_);
   if (cached == nullptr) {
     if (!co_await read_schema(out)) co_return;
@@ -97,9 +87,7 @@ asio::awaitable<bool> Session::read_schema(Output& out) {
     if (ec) co_return false;
   }
   std::string query;
-  codec::Query{std::string(rules::kSchemaCatalogQuery) +
-               "; SELECT pg_catalog.current_setting('search_path'), current_user"}
-      .encode(query);
+  codec::Query{fmt::format("{}; {}", rules::kSchemaCatalogQuery, rules::kSearchPathQuery)}.encode(query);
   catalog_rows_.clear();
   catalog_error_.clear();
   catalog_pending_ = true;
@@ -132,14 +120,8 @@ bool Session::on_catalog_message(char type, std::string_view body) {
       if (values.size() == 2) {
         catalog_search_path_ = std::move(values[0]);
         catalog_user_ = std::move(values[1]);
-      } else if (values.size() >= 4) {
-        rules::CatalogRow row;
-        row.schema = std::move(values[0]);
-        row.table = std::move(values[1]);
-        row.column = std::move(values[2]);
-        row.type = std::move(values[3]);
-        if (values.size() >= 5) row.assignable = values[4] == "t";
-        catalog_rows_.push_back(std::move(row));
+      } else if (auto row = rules::catalog_row(std::move(values))) {
+        catalog_rows_.push_back(std::move(*row));
       }
       return true;
     }
@@ -162,23 +144,14 @@ bool Session::on_catalog_message(char type, std::string_view body) {
   }
 }
 
-asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, Output& out) {
+asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, const codec::Parse* parse, Output& out) {
   last_rewrite_ = nullptr;
   last_sent_.clear();
-  if (rules_ == nullptr || (at_boundary() && context_.rules->snapshot() != rules_)) take_snapshot();
-  if (!rules_apply_) co_return false;
-  std::string error;
-  codec::Query query;
-  codec::Parse parse;
-  const bool is_query = type == 'Q';
-  if (is_query ? codec::Query::decode(body, query, error) != codec::DecodeStatus::kOk
-               : codec::Parse::decode(body, parse, error) != codec::DecodeStatus::kOk) {
-    co_return false;  // validated before; unreachable
-  }
-  const std::string_view sql = is_query ? query.sql : parse.query;
+  if (rules_ == nullptr || (at_boundary() && context_.rules->version() != rules_->version)) take_snapshot();
+  if (!rules_apply()) co_return false;
   if (!rules_->rewriter->may_touch_rules(sql)) co_return false;
   if (at_boundary()) co_await refresh_at_boundary(out);
-  if (!rules_apply_) co_return false;
+  if (!rules_apply()) co_return false;
   auto result = context_.rules->cache().rewrite(*rules_->rewriter, sql, profile_,
                                                 schema_ ? *schema_ : empty_schema());
   std::string sqlstate = result->sqlstate;
@@ -196,33 +169,33 @@ asio::awaitable<bool> Session::rewrite_frame(char type, std::string_view body, O
     last_rewrite_ = result;
     last_original_ = std::string(sql);
     last_sent_ = result->sql;
-    if (is_query) {
+    if (parse == nullptr) {
       codec::Query{result->sql}.encode(encoded);
     } else {
-      codec::Parse{parse.statement, result->sql, parse.param_types}.encode(encoded);
+      codec::Parse{parse->statement, result->sql, parse->param_types}.encode(encoded);
     }
   } else {
-    const std::string marker = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
     spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), message);
-    substitutions_.push_back({marker, sqlstate, message, syncs_sent_ + 1});
+    const std::string marker = refuse(sqlstate, message);
     last_sent_ = marker;
-    if (is_query) {
+    if (parse == nullptr) {
       codec::Query{marker}.encode(encoded);
     } else {
-      codec::Parse{parse.statement, marker, {}}.encode(encoded);
+      codec::Parse{parse->statement, marker, {}}.encode(encoded);
     }
   }
   out.add(std::move(encoded));
   co_return true;
 }
 
-void Session::remember_statement(std::string_view parse_body) {
-  if (context_.config.rules_dir.empty()) return;
-  codec::Parse parse;
-  std::string error;
-  if (codec::Parse::decode(parse_body, parse, error) != codec::DecodeStatus::kOk || parse.statement.empty()) {
-    return;
-  }
+std::string Session::refuse(const std::string& sqlstate, const std::string& message) {
+  std::string marker = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
+  substitutions_.push_back({marker, sqlstate, message, syncs_sent_ + 1});
+  return marker;
+}
+
+void Session::remember_statement(const codec::Parse& parse) {
+  if (context_.config.rules_dir.empty() || parse.statement.empty()) return;
   PreparedStatement& p = prepared_[std::string(parse.statement)];
   p.original = std::string(parse.query);
   p.param_types = parse.param_types;
@@ -245,14 +218,11 @@ asio::awaitable<void> Session::before_statement_use(std::string_view name, Outpu
   p.rules_version = version;
   p.schema_generation = schema_generation();
   std::string text = p.original;
-  if (rules_apply_ && rules_->rewriter->may_touch_rules(p.original)) {
+  if (rules_apply() && rules_->rewriter->may_touch_rules(p.original)) {
     const auto result = context_.rules->cache().rewrite(*rules_->rewriter, p.original, profile_,
                                                         schema_ ? *schema_ : empty_schema());
     if (result->status == rules::RewriteStatus::kRewritten) text = result->sql;
-    if (result->status == rules::RewriteStatus::kError) {
-      text = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
-      substitutions_.push_back({text, result->sqlstate, result->message, syncs_sent_ + 1});
-    }
+    if (result->status == rules::RewriteStatus::kError) text = refuse(result->sqlstate, result->message);
   }
   if (text == p.sent) co_return;
   spdlog::debug("session {}: preparing statement {} again under rules v{}", id_, name, version);

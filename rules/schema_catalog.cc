@@ -53,4 +53,15 @@ StaticSchemaCache schema_from_catalog(const std::vector<CatalogRow>& rows, std::
   return cache;
 }
 
+std::optional<CatalogRow> catalog_row(std::vector<std::string>&& values) {
+  if (values.size() < 4) return std::nullopt;
+  CatalogRow row;
+  row.schema = std::move(values[0]);
+  row.table = std::move(values[1]);
+  row.column = std::move(values[2]);
+  row.type = std::move(values[3]);
+  if (values.size() >= 5) row.assignable = values[4] == "t";
+  return row;
+}
+
 }  // namespace pgshim::rules

@@ -4,6 +4,7 @@
 // here, with the session's search_path (`SHOW search_path`).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,14 @@ struct CatalogRow {
   std::string type;
   bool assignable = true;  // the query's fifth column is "t"
 };
+
+// The session's search_path and user, for schema_from_catalog.
+inline constexpr std::string_view kSearchPathQuery =
+    "SELECT pg_catalog.current_setting('search_path'), current_user";
+
+// One row of kSchemaCatalogQuery from its text values; nullopt when it has fewer
+// than four columns.
+[[nodiscard]] std::optional<CatalogRow> catalog_row(std::vector<std::string>&& values);
 
 // `search_path` as SHOW prints it (`"$user", public`); `user` replaces $user.
 [[nodiscard]] StaticSchemaCache schema_from_catalog(const std::vector<CatalogRow>& rows,
