@@ -1,5 +1,11 @@
 #include "proxy/stream.h"
 
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <vector>
+
 #include <boost/asio/read.hpp>
 
 namespace pgshim::proxy {
@@ -12,6 +18,56 @@ void Stream::upgrade_to_tls(asio::ssl::context& context) {
 tcp::socket& Stream::tcp_layer() {
   if (auto* tls = std::get_if<std::unique_ptr<TlsStream>>(&stream_)) return (*tls)->next_layer();
   return std::get<tcp::socket>(stream_);
+}
+
+asio::awaitable<IoResult> Stream::write(std::span<const asio::const_buffer> pieces) {
+  if (is_tls()) co_return co_await asio::async_write(tls(), pieces, kAsTuple);
+  boost::system::error_code ec;
+  const std::size_t sent = send_now(pieces, ec);
+  std::size_t total = 0;
+  for (const auto& piece : pieces) total += piece.size();
+  if (ec || sent == total) co_return IoResult{ec, sent};
+  // The kernel took part of it: the rest waits until the socket drains.
+  std::vector<asio::const_buffer> rest;
+  std::size_t skip = sent;
+  for (const auto& piece : pieces) {
+    if (skip >= piece.size()) {
+      skip -= piece.size();
+      continue;
+    }
+    rest.push_back(piece + skip);
+    skip = 0;
+  }
+  auto [wec, wn] = co_await std::visit(
+      [&](auto& s) { return asio::async_write(lowest(s), rest, kAsTuple); }, stream_);
+  co_return IoResult{wec, sent + wn};
+}
+
+asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
+  co_return co_await write(std::span<const asio::const_buffer>(&buffer, 1));
+}
+
+std::size_t Stream::send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec) {
+  const int fd = std::holds_alternative<unix_socket>(stream_) ? std::get<unix_socket>(stream_).native_handle()
+                                                             : tcp_layer().native_handle();
+  std::array<iovec, 16> iov{};  // more pieces than this go out with the remainder
+  std::size_t count = 0;
+  for (const auto& piece : pieces) {
+    if (count == iov.size()) break;
+    if (piece.size() == 0) continue;
+    iov[count++] = iovec{const_cast<void*>(piece.data()), piece.size()};
+  }
+  if (count == 0) return 0;
+  msghdr message{};
+  message.msg_iov = iov.data();
+  message.msg_iovlen = count;
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
+    return 0;
+  }
 }
 
 void Stream::cancel() {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <span>
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,6 +17,8 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "proxy/drained_read.h"
 
 namespace pgshim::proxy {
 
@@ -38,17 +41,20 @@ class Stream {
   [[nodiscard]] bool is_tcp() const { return !std::holds_alternative<unix_socket>(stream_); }
   [[nodiscard]] TlsStream& tls() { return *std::get<std::unique_ptr<TlsStream>>(stream_); }
 
+  // Reads what is there, up to buffer.size() bytes. On a plain socket a short read
+  // tells the reactor the socket is empty (proxy/drained_read.h).
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer) {
-    return std::visit([&](auto& s) { return lowest(s).async_read_some(buffer, kAsTuple); }, stream_);
+    return std::visit([&](auto& s) { return lowest(s).async_read_some(for_read(s, buffer), kAsTuple); }, stream_);
   }
   // Reads exactly buffer.size() bytes.
   asio::awaitable<IoResult> read_exactly(asio::mutable_buffer buffer) {
     return std::visit([&](auto& s) { return asio::async_read(lowest(s), buffer, kAsTuple); }, stream_);
   }
-  template <typename Buffers>
-  asio::awaitable<IoResult> write(const Buffers& buffers) {
-    return std::visit([&](auto& s) { return asio::async_write(lowest(s), buffers, kAsTuple); }, stream_);
-  }
+  // Writes all of pieces. On a plain socket it first sends what the kernel takes
+  // at once, without the reactor: a forwarded message then costs one sendmsg()
+  // and no trip through the event loop; only a remainder waits for the socket.
+  asio::awaitable<IoResult> write(std::span<const asio::const_buffer> pieces);
+  asio::awaitable<IoResult> write(asio::const_buffer buffer);
 
   // Cancels pending operations (a timeout or the peer's end).
   void cancel();
@@ -61,7 +67,12 @@ class Stream {
   static tcp::socket& lowest(tcp::socket& s) { return s; }
   static unix_socket& lowest(unix_socket& s) { return s; }
   static TlsStream& lowest(std::unique_ptr<TlsStream>& s) { return *s; }
+  template <typename Socket>
+  static DrainedBuffer for_read(Socket&, asio::mutable_buffer b) { return DrainedBuffer(b); }
+  static asio::mutable_buffer for_read(std::unique_ptr<TlsStream>&, asio::mutable_buffer b) { return b; }
   tcp::socket& tcp_layer();
+  // Sends what the kernel takes now; 0 bytes and no error when the socket is full.
+  std::size_t send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec);
 
   std::variant<tcp::socket, unix_socket, std::unique_ptr<TlsStream>> stream_;
 };
