@@ -26,8 +26,7 @@ inline constexpr const char* kFile = "m.yaml";
 
 // tests/data/rules in the source tree.
 inline std::filesystem::path data_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "data" /
-         "rules";
+  return std::filesystem::path(PGSHIM_SOURCE_DIR) / "tests" / "data" / "rules";
 }
 
 // The errors of loading `text` as file m.yaml (none if it loads).
