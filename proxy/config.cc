@@ -149,6 +149,12 @@ std::string validate_config(const Config& c) {
   if (c.threads < 1 || c.threads > 256) return "threads must be between 1 and 256";
   if (c.max_message_size < 1024) return "max_message_size must be at least 1024 bytes";
   if (c.max_client_connections < 1) return "max_client_connections must be at least 1";
+  if (!c.admin.empty()) {
+    std::string error;
+    const auto admin = parse_endpoint(c.admin, error);
+    if (!admin) return "admin: " + error;
+    if (!admin->unix_path.empty()) return "admin: give HOST:PORT (the admin listener is TCP only)";
+  }
   if (!c.unix_socket_dir.empty() && !std::filesystem::is_directory(c.unix_socket_dir)) {
     return "unix_socket_dir '" + c.unix_socket_dir + "' is not a directory";
   }

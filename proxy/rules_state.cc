@@ -12,6 +12,7 @@ std::vector<std::string> RulesState::reload() {
     for (const auto& e : loaded.errors()) errors.push_back(rules::format_error(e));
     std::lock_guard lock(mutex_);
     loaded_stamp_ = before;  // do not retry the same broken files every second
+    last_errors_ = errors;
     return errors;
   }
   auto next = std::make_shared<RulesSnapshot>();
@@ -22,6 +23,7 @@ std::vector<std::string> RulesState::reload() {
       errors.push_back(dir_ + ": " + *error);
       std::lock_guard lock(mutex_);
       loaded_stamp_ = before;
+      last_errors_ = errors;
       return errors;
     }
     next->rewriter = std::get<std::shared_ptr<const rules::Rewriter>>(created);
@@ -32,6 +34,7 @@ std::vector<std::string> RulesState::reload() {
   snapshot_ = std::move(next);
   schemas_.clear();
   loaded_stamp_ = before;
+  last_errors_.clear();
   return errors;
 }
 
@@ -72,6 +75,16 @@ void RulesState::set_schema(const std::string& database,
 void RulesState::mark_schema_stale(const std::string& database) {
   std::lock_guard lock(mutex_);
   schemas_.erase(database);
+}
+
+std::map<std::string, std::shared_ptr<const rules::StaticSchemaCache>> RulesState::schemas() const {
+  std::lock_guard lock(mutex_);
+  return schemas_;
+}
+
+std::vector<std::string> RulesState::last_errors() const {
+  std::lock_guard lock(mutex_);
+  return last_errors_;
 }
 
 }  // namespace pgshim::proxy

@@ -48,6 +48,10 @@ class RulesState {
   void set_schema(const std::string& database, std::shared_ptr<const rules::StaticSchemaCache> schema);
   // After DDL seen through the proxy, or a reload.
   void mark_schema_stale(const std::string& database);
+  // Every database's schema cache read so far (for /rules).
+  [[nodiscard]] std::map<std::string, std::shared_ptr<const rules::StaticSchemaCache>> schemas() const;
+  // The errors of the last reload when it was refused; empty once one succeeds.
+  [[nodiscard]] std::vector<std::string> last_errors() const;
 
   rules::RewriteCache& cache() { return cache_; }
 
@@ -61,6 +65,7 @@ class RulesState {
   std::atomic<std::uint64_t> version_{0};
   std::map<std::string, std::shared_ptr<const rules::StaticSchemaCache>> schemas_;
   Stamp loaded_stamp_;
+  std::vector<std::string> last_errors_;
   rules::RewriteCache cache_;
 };
 

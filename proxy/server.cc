@@ -77,6 +77,13 @@ std::string Server::open() {
                  context_.rules->snapshot()->rules.migrations.size());
   }
   auto& main = *workers_.front();
+  if (!context_.config.admin.empty()) {
+    std::string error;
+    const auto where = parse_endpoint(context_.config.admin, error);
+    if (!where) return "admin: " + error;
+    admin_ = std::make_unique<AdminServer>(main, context_);
+    if (auto failed = admin_->open(*where); !failed.empty()) return failed;
+  }
   for (const auto& endpoint : context_.config.listen) {
     try {
       const tcp::endpoint where(asio::ip::make_address(endpoint.host), endpoint.port);
@@ -109,6 +116,7 @@ int Server::run() {
     asio::co_spawn(*workers_.front(), accept_loop(*acceptor), asio::detached);
   }
   if (unix_acceptor_) asio::co_spawn(*workers_.front(), accept_loop(*unix_acceptor_), asio::detached);
+  if (admin_) admin_->start();
   std::function<void(boost::system::error_code, int)> on_signal_handler;
   on_signal_handler = [this, &on_signal_handler](boost::system::error_code ec, int signal) {
     if (ec) return;
@@ -130,6 +138,7 @@ int Server::run() {
 void Server::reload_rules() {
   if (context_.config.rules_dir.empty()) return;
   const auto errors = context_.rules->reload();
+  (errors.empty() ? context_.metrics.reloads_total : context_.metrics.reload_failures_total).fetch_add(1);
   if (errors.empty()) {
     const auto snapshot = context_.rules->snapshot();
     spdlog::info("rules v{} in force: {} migration(s)", snapshot->version, snapshot->rules.migrations.size());
@@ -229,6 +238,7 @@ void Server::watch_shutdown() {
     std::lock_guard lock(sessions_mutex_);
     if (sessions_.empty()) {
       signals_->cancel();
+      if (admin_) admin_->close();
       for (auto& guard : guards_) guard.reset();
       return;
     }

@@ -16,6 +16,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "proxy/admin.h"
 #include "proxy/server_context.h"
 #include "proxy/stream.h"
 
@@ -56,6 +57,7 @@ class Server {
   std::unique_ptr<asio::signal_set> signals_;
   std::unique_ptr<asio::steady_timer> shutdown_timer_;
   std::unique_ptr<asio::steady_timer> rules_timer_;
+  std::unique_ptr<AdminServer> admin_;
   std::chrono::steady_clock::time_point shutdown_deadline_;
   bool forced_ = false;
 

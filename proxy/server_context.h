@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "proxy/config.h"
+#include "proxy/metrics.h"
 #include "proxy/rules_state.h"
 
 namespace pgshim::proxy {
@@ -40,6 +41,7 @@ struct ServerContext {
   std::atomic<bool> shutting_down{false};
   std::atomic<int> client_connections{0};
   std::atomic<std::uint64_t> next_session_id{1};
+  Metrics metrics;
 };
 
 }  // namespace pgshim::proxy

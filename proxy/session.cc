@@ -33,6 +33,7 @@ asio::awaitable<void> Session::run() {
     co_return;
   }
   counted_ = true;
+  context_.metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
   if (context_.client_connections.fetch_add(1) >= context_.config.max_client_connections) {
     co_await fail("53300", "sorry, too many clients already");
     co_return;
@@ -76,6 +77,7 @@ asio::awaitable<void> Session::finish(End end) {
     case End::kClientClosed:
       break;
     case End::kServerClosed:
+      context_.metrics.upstream_errors_total.fetch_add(1, std::memory_order_relaxed);
       if (!server_sent_fatal_) {
         co_await fail("08006", "pgshim: the server closed the connection unexpectedly");
       }
@@ -84,6 +86,7 @@ asio::awaitable<void> Session::finish(End end) {
       co_await fail("08P01", protocol_error_);
       break;
     case End::kServerProtocol:
+      context_.metrics.upstream_errors_total.fetch_add(1, std::memory_order_relaxed);
       co_await fail("08P01", "pgshim: invalid message from the server: " + protocol_error_);
       break;
     case End::kShutdown:

@@ -84,6 +84,7 @@ asio::awaitable<bool> Session::on_client_message(char type, std::string_view fra
   if (type == 'Q') {
     ++pending_syncs_;
     ++syncs_sent_;
+    context_.metrics.queries_total.fetch_add(1, std::memory_order_relaxed);
   } else {
     in_batch_ = true;
   }
@@ -161,6 +162,7 @@ asio::awaitable<Session::End> Session::client_to_server() {
         in_batch_ = false;
       } else if (type == 'B' || type == 'E' || type == 'H') {
         in_batch_ = true;
+        if (type == 'E') context_.metrics.queries_total.fetch_add(1, std::memory_order_relaxed);
       }
       if (type == 'X') terminate = true;
       const std::size_t take = std::min<std::size_t>(rest.size(), header.frame_size());

@@ -3,6 +3,7 @@
 // session's version profile. Rules and schema are taken afresh only at a
 // transaction boundary; the schema is read from the catalog on the session's own
 // server connection, consumed by the proxy, so no credentials of its own are needed.
+#include <chrono>
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
@@ -152,8 +153,10 @@ asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, const codec::
   if (!rules_->rewriter->may_touch_rules(sql)) co_return false;
   if (at_boundary()) co_await refresh_at_boundary(out);
   if (!rules_apply()) co_return false;
+  const auto started = std::chrono::steady_clock::now();
   auto result = context_.rules->cache().rewrite(*rules_->rewriter, sql, profile_,
                                                 schema_ ? *schema_ : empty_schema());
+  context_.metrics.record_rewrite(rules_->rules, *result, std::chrono::steady_clock::now() - started);
   std::string sqlstate = result->sqlstate;
   std::string message = result->message;
   for (const auto& applied : result->applied) {
@@ -176,6 +179,7 @@ asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, const codec::
     }
   } else {
     spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), message);
+    context_.metrics.refusals_total.fetch_add(1, std::memory_order_relaxed);
     const std::string marker = refuse(sqlstate, message);
     last_sent_ = marker;
     if (parse == nullptr) {

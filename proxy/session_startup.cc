@@ -137,6 +137,7 @@ asio::awaitable<bool> Session::connect_upstream() {
                                               asio::as_tuple(asio::use_awaitable));
     if (ec) {
       spdlog::warn("session {}: cannot connect to {}: {}", id_, upstream.unix_path, ec.message());
+      context_.metrics.upstream_errors_total.fetch_add(1, std::memory_order_relaxed);
       co_return co_await fail("08006", "pgshim: cannot connect to the server: " + ec.message());
     }
     server_.emplace(std::move(socket));
@@ -157,6 +158,7 @@ asio::awaitable<bool> Session::connect_upstream() {
   }
   if (ec) {
     spdlog::warn("session {}: cannot connect to {}:{}: {}", id_, upstream.host, upstream.port, ec.message());
+    context_.metrics.upstream_errors_total.fetch_add(1, std::memory_order_relaxed);
     co_return co_await fail("08006", "pgshim: cannot connect to the server: " + ec.message());
   }
   server_.emplace(std::move(socket));

@@ -1,6 +1,8 @@
 #include "rules/names.h"
 
 #include <cstddef>
+#include <type_traits>
+#include <variant>
 
 namespace pgshim::rules {
 
@@ -23,6 +25,26 @@ std::optional<ClientVersion> parse_client_version(std::string_view text) {
   if (text == "old") return ClientVersion::kOld;
   if (text == "new") return ClientVersion::kNew;
   return std::nullopt;
+}
+
+std::string_view change_kind_name(const ChangeKind& kind) { return kChangeKinds[kind.index()]; }
+
+std::string change_target(const ChangeKind& kind) {
+  const auto table_text = [](const TableName& t) { return t.schema.empty() ? t.name : t.schema + "." + t.name; };
+  return std::visit(
+      [&](const auto& change) -> std::string {
+        using T = std::decay_t<decltype(change)>;
+        if constexpr (std::is_same_v<T, RenameTable>) {
+          return table_text(change.from);
+        } else if constexpr (std::is_same_v<T, RenameColumn>) {
+          return table_text(change.table) + "." + change.from;
+        } else if constexpr (std::is_same_v<T, RetypeColumn>) {
+          return table_text(change.table) + "." + change.from.name;
+        } else {
+          return table_text(change.table) + "." + change.column.name;
+        }
+      },
+      kind);
 }
 
 }  // namespace pgshim::rules

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "rules/model.h"
@@ -14,6 +15,9 @@ namespace pgshim::rules {
 inline constexpr std::array<std::string_view, 4> kPhaseNames = {"planned", "expanded",
                                                                 "backfilled", "contracted"};
 inline constexpr std::array<std::string_view, 2> kClientVersionNames = {"old", "new"};
+// In the order of ChangeKind's alternatives.
+inline constexpr std::array<std::string_view, 5> kChangeKinds = {
+    "rename_column", "retype_column", "add_column", "drop_column", "rename_table"};
 
 [[nodiscard]] std::string_view phase_name(Phase phase);
 // Exact, lower-case names only; nullopt for anything else.
@@ -21,5 +25,10 @@ inline constexpr std::array<std::string_view, 2> kClientVersionNames = {"old", "
 
 [[nodiscard]] std::string_view client_version_name(ClientVersion version);
 [[nodiscard]] std::optional<ClientVersion> parse_client_version(std::string_view text);
+
+[[nodiscard]] std::string_view change_kind_name(const ChangeKind& kind);
+// What a change is about, as written in the rule: "users.name" for a column
+// change, "users" for a table rename (with its schema when the rule names one).
+[[nodiscard]] std::string change_target(const ChangeKind& kind);
 
 }  // namespace pgshim::rules

@@ -97,5 +97,18 @@ TEST(ConfigValidation, NeedsListenerAndUpstreamAndBothTlsFiles) {
   EXPECT_NE(validate_config(c).find("go together"), std::string::npos);
 }
 
+TEST(ConfigValidation, AdminListenerIsTcpHostAndPort) {
+  Config c;
+  std::string error;
+  c.listen.push_back(*parse_endpoint("127.0.0.1:1", error));
+  c.upstream = *parse_endpoint("127.0.0.1:2", error);
+  c.admin = "127.0.0.1:9930";
+  EXPECT_EQ(validate_config(c), "");
+  c.admin = "127.0.0.1";
+  EXPECT_NE(validate_config(c).find("admin"), std::string::npos);
+  c.admin = "/tmp/.s.PGSQL.9930";
+  EXPECT_NE(validate_config(c).find("TCP only"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pgshim::proxy
