@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages pgshim needs to build, test, benchmark and run
-# its demo. Only what is missing is installed; run as root.
+# Installs the Debian 12 packages pgshim needs to build, test, fuzz, benchmark
+# and run its demo. Only what is missing is installed; run as root.
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +9,7 @@ PACKAGES=(
   libssl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
   postgresql-15 postgresql-client-15 pgbouncer openssl procps docker-compose
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()
