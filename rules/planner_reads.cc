@@ -158,6 +158,7 @@ void Planner::plan_returning_star(const parser::ColumnRefSite& site, const parse
   const TableView* view = view_of(write.relation);
   if (view == nullptr || !view->needs_projection()) return;
   if (site.nfields > 0 && site.fields[site.nfields - 1] != target.refname()) return;
+  if (!site.bare_target) return cannot(*view, text(site.span) + " inside an expression", "list its columns");
   const std::string qualifier = parser::quote_identifier(target.refname());
   auto list = expansion(*view, qualifier);
   if (!list) return cannot(*view, "RETURNING *", kNeedSchema);
@@ -174,6 +175,9 @@ void Planner::plan_direct_star(const parser::ColumnRefSite& site, const Relation
   if (site.nfields == 0 && model_.scopes[static_cast<std::size_t>(site.scope)].items.size() != 1) {
     return cannot(view, "* in a grouped query over " + std::string(view.client_name), "list its columns");
   }
+  // Only a whole select-list item expands into columns; inside an expression
+  // (`count(u.*)`, `u.* - 1`) it is one row value.
+  if (!site.bare_target) return cannot(view, text(site.span) + " inside an expression", "list its columns");
   auto list = expansion(view, parser::quote_identifier(ref.refname()));
   if (!list) return cannot(view, "* on " + std::string(view.client_name), kNeedSchema);
   edits_.replace(site.span.begin, site.span.end, std::move(*list));

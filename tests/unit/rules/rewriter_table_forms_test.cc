@@ -1,4 +1,4 @@
-// Rewriter table (112 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
+// Rewriter table (115 rows): Statement forms: joins, sub-queries, CTEs, set operations, every INSERT/UPDATE/DELETE/MERGE/COPY
 // shape, PREPARE/EXPLAIN/DECLARE, identifiers, several statements, and the refusals.
 // The fixture is tests/unit/rules/rewrite_fixture.h; the checks are in rewrite_table.h.
 #include "tests/unit/rules/rewrite_table.h"
@@ -340,6 +340,16 @@ FROM (SELECT id, fullname AS display_name, email, (('anon')::text) AS nickname F
   {"form", kPlanned, kNew,
    R"sql(SELECT * FROM users u, audit a GROUP BY u.id, a.id)sql",
    R"sql(!0A000 pgshim: cannot rewrite * in a grouped query over users: list its columns)sql"},
+  // A whole-row t.* inside an expression is one value, not a list to expand (found by fuzz_rewriter).
+  {"form", kContracted, kOld,
+   R"sql(SELECT u.*- count(*) FROM users u GROUP BY u.id)sql",
+   R"sql(!0A000 pgshim: cannot rewrite u.* inside an expression: list its columns)sql"},
+  {"form", kContracted, kOld,
+   R"sql(SELECT count(u.*) FROM users u GROUP BY u.id)sql",
+   R"sql(!0A000 pgshim: cannot rewrite u.* inside an expression: list its columns)sql"},
+  {"form", kContracted, kOld,
+   R"sql(UPDATE users SET email = 'x' RETURNING row_to_json(users.*))sql",
+   R"sql(!0A000 pgshim: cannot rewrite users.* inside an expression: list its columns)sql"},
   {"form", kPlanned, kNew,
    R"sql(SELECT xmin, * FROM users WHERE id = 1)sql",
    R"sql(SELECT xmin, users.id AS id, users.fullname AS display_name, users.email AS email, (('anon')::text) AS nickname FROM users WHERE id = 1)sql"},
