@@ -24,6 +24,52 @@ bool straddles(const TextEdit& e, std::uint32_t begin, std::uint32_t end) {
   return overlaps && !inside(e, begin, end);
 }
 
+// A byte that continues an identifier, keyword, number or parameter.
+bool word_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '_' || c == '$' ||
+         u >= 0x80;
+}
+
+// Builds an edited text from source runs and edit texts. The source may put a
+// word right after a quoted identifier or a `*` (`UPDATE"t"SET`, `FROM t *JOIN`):
+// where an edit's text meets such a word of the source, a space keeps the two
+// apart. Two edits that meet are joined as they are.
+class Splicer {
+ public:
+  explicit Splicer(std::string& out) : out_(out), source_end_(out.size()) {}
+
+  void source(std::string_view run) {
+    if (run.empty()) return;  // what came last is still what it was
+    out_.append(run);
+    source_end_ = out_.size();
+  }
+
+  // `next`: the source byte that will follow the text, '\0' when an edit or
+  // the end follows.
+  void edit(std::string_view text, char next) {
+    const char first = text.empty() ? next : text.front();
+    if (out_.size() == source_end_ && !out_.empty() && word_byte(out_.back()) && word_byte(first)) {
+      out_.push_back(' ');
+    }
+    out_.append(text);
+    if (!text.empty() && word_byte(text.back()) && word_byte(next)) out_.push_back(' ');
+  }
+
+ private:
+  std::string& out_;
+  std::size_t source_end_;
+};
+
+// The source byte right after `e`, unless another edit starts there.
+char next_source_byte(std::string_view source, const std::vector<const TextEdit*>& order, std::size_t i,
+                      std::uint32_t end) {
+  const TextEdit* e = order[i];
+  if (e->end >= end || e->end >= source.size()) return '\0';
+  if (i + 1 < order.size() && order[i + 1]->begin == e->end) return '\0';
+  return source[e->end];
+}
+
 }  // namespace
 
 void EditSet::replace(std::uint32_t begin, std::uint32_t end, std::string text) {
@@ -46,16 +92,21 @@ std::vector<const TextEdit*> EditSet::sorted() const {
 std::optional<std::string> EditSet::render(std::string_view source, std::uint32_t begin,
                                            std::uint32_t end) const {
   std::string out;
+  Splicer splicer(out);
   std::uint32_t at = begin;
+  std::vector<const TextEdit*> order;
   for (const TextEdit* e : sorted()) {
     if (straddles(*e, begin, end)) return std::nullopt;
-    if (!inside(*e, begin, end)) continue;
+    if (inside(*e, begin, end)) order.push_back(e);
+  }
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const TextEdit* e = order[i];
     if (e->begin < at) return std::nullopt;  // overlapping edits
-    out.append(source.substr(at, e->begin - at));
-    out.append(e->text);
+    splicer.source(source.substr(at, e->begin - at));
+    splicer.edit(e->text, next_source_byte(source, order, i, end));
     at = e->end;
   }
-  out.append(source.substr(at, end - at));
+  splicer.source(source.substr(at, end - at));
   return out;
 }
 
@@ -65,12 +116,15 @@ std::optional<EditedText> EditSet::apply(std::string_view source) const {
   for (const TextEdit& e : edits_) growth += e.text.size();
   result.text.reserve(source.size() + growth);
   result.mappings.reserve(edits_.size());
+  Splicer splicer(result.text);
   std::uint32_t at = 0;
-  for (const TextEdit* e : sorted()) {
+  const std::vector<const TextEdit*> order = sorted();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const TextEdit* e = order[i];
     if (e->begin < at || e->end > source.size() || e->begin > e->end) return std::nullopt;
-    result.text.append(source.substr(at, e->begin - at));
+    splicer.source(source.substr(at, e->begin - at));
     const auto new_begin = static_cast<std::uint32_t>(result.text.size());
-    result.text.append(e->text);
+    splicer.edit(e->text, next_source_byte(source, order, i, static_cast<std::uint32_t>(source.size())));
     result.mappings.push_back(
         EditMapping{e->begin, e->end, new_begin, static_cast<std::uint32_t>(result.text.size())});
     at = e->end;

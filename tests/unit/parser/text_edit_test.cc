@@ -7,6 +7,10 @@
 namespace pgshim::parser {
 namespace {
 
+// Where an edit meets the source, these tests put punctuation on one side: an
+// edit's word next to a word of the source is kept apart by a space
+// (KeepsEditedTextApartFromNeighbouringWords).
+
 TEST(EditSet, AppliesEditsInTextOrderWhateverTheOrderAdded) {
   EditSet edits;
   edits.replace(7, 8, "x");
@@ -22,7 +26,7 @@ TEST(EditSet, InsertionsAtOneOffsetKeepTheirOrder) {
   edits.insert(1, "1");
   edits.insert(1, "2");
   edits.replace(1, 2, "R");  // a replacement starting there comes after the insertions
-  EXPECT_EQ(edits.apply("abc")->text, "a12Rc");
+  EXPECT_EQ(edits.apply("(b)")->text, "(12R)");
 }
 
 TEST(EditSet, RefusesOverlaps) {
@@ -44,30 +48,51 @@ TEST(EditSet, AdjacentEditsAreFine) {
   edits.replace(0, 2, "A");
   edits.replace(2, 4, "B");
   edits.insert(4, "C");
-  EXPECT_EQ(edits.apply("0123456")->text, "ABC456");
+  EXPECT_EQ(edits.apply("0123+56")->text, "ABC+56");
+}
+
+// Quoted identifiers and a trailing `*` need no space before the next word;
+// the text that replaces them must not run into it (found by fuzz_rewriter).
+TEST(EditSet, KeepsEditedTextApartFromNeighbouringWords) {
+  const std::string_view sql = R"(UPDATE"c"SET"a"=1 FROM t *JOIN u)";
+  EditSet edits;
+  edits.replace(6, 9, "customers");
+  edits.replace(12, 15, "b");
+  edits.replace(23, 26, "(SELECT 1) t");
+  const auto out = edits.apply(sql);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->text, "UPDATE customers SET b=1 FROM (SELECT 1) t JOIN u");
+  // The separating spaces belong to the edits: outside them every byte is the source's.
+  EXPECT_EQ(out->mappings[0].new_begin, 6u);
+  EXPECT_EQ(out->mappings[0].new_end, 17u);
+  EXPECT_EQ(*edits.render(sql, 0, 17), "UPDATE customers SET b=1");
+  // A deleted word does not join its neighbours either.
+  EditSet deletion;
+  deletion.replace(6, 9, "");
+  EXPECT_EQ(deletion.apply("SELECT\"x\"FROM")->text, "SELECT FROM");
 }
 
 TEST(EditSet, RenderAppliesOnlyInnerEdits) {
   EditSet edits;
-  edits.replace(2, 3, "X");
+  edits.replace(2, 3, "-");
   edits.insert(1, "<");  // on the border: not part of [1, 4)
   edits.insert(4, ">");
-  EXPECT_EQ(*edits.render("0123456", 1, 4), "1X3");
+  EXPECT_EQ(*edits.render("0123456", 1, 4), "1-3");
   edits.replace(3, 6, "Y");
   EXPECT_FALSE(edits.render("0123456", 1, 4));  // straddles
 }
 
 TEST(EditSet, ReplaceAbsorbingDropsInnerEdits) {
   EditSet edits;
-  edits.replace(2, 3, "X");
-  const std::string wrapped = "f(" + *edits.render("0123456", 1, 4) + ")";
+  edits.replace(2, 3, "-");
+  const std::string wrapped = "(" + *edits.render("0123456", 1, 4) + ")";
   edits.replace_absorbing(1, 4, wrapped);
-  EXPECT_EQ(edits.apply("0123456")->text, "0f(1X3)456");
+  EXPECT_EQ(edits.apply("0123456")->text, "0(1-3)456");
 }
 
 TEST(EditSet, MapsOffsetsBack) {
   EditSet edits;
-  edits.replace(2, 3, "XYZ");  // "01XYZ3456"
+  edits.replace(2, 3, "(-)");  // "01(-)3456"
   const auto out = edits.apply("0123456");
   ASSERT_TRUE(out);
   EXPECT_EQ(map_to_source(out->mappings, 1), 1u);
