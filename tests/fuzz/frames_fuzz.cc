@@ -152,20 +152,18 @@ void fuzz_stream(Direction direction, std::uint32_t max_length, std::string_view
   }
 }
 
+void fuzz_one(std::uint8_t mode, std::string_view rest) {
+  const Direction direction = (mode & 1) != 0 ? Direction::kBackend : Direction::kFrontend;
+  if ((mode & 4) != 0) {
+    if (!rest.empty()) decode_typed(direction, rest[0], rest.substr(1));
+  } else {
+    fuzz_stream(direction, (mode & 2) != 0 ? kTinyMaxLength : kProxyMaxLength, rest);
+  }
+}
+
 }  // namespace
 }  // namespace pgshim::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace pgshim::fuzz;
-  if (size < 1) return 0;
-  const std::uint8_t mode = data[0];
-  const Direction direction = (mode & 1) != 0 ? Direction::kBackend : Direction::kFrontend;
-  const std::string_view rest = as_text(data + 1, size - 1);
-  if ((mode & 4) != 0) {
-    if (rest.empty()) return 0;
-    decode_typed(direction, rest[0], rest.substr(1));
-  } else {
-    fuzz_stream(direction, (mode & 2) != 0 ? kTinyMaxLength : kProxyMaxLength, rest);
-  }
-  return 0;
+  return pgshim::fuzz::run_with_mode(data, size, pgshim::fuzz::fuzz_one);
 }

@@ -47,4 +47,12 @@ class ExactCopy {
   return {reinterpret_cast<const char*>(data), size};
 }
 
+// The body of LLVMFuzzerTestOneInput for targets whose input starts with a
+// mode byte: `fuzz(mode, rest)`, nothing for an empty input.
+template <class Fuzz>
+int run_with_mode(const std::uint8_t* data, std::size_t size, Fuzz fuzz) {
+  if (size != 0) fuzz(data[0], as_text(data + 1, size - 1));
+  return 0;
+}
+
 }  // namespace pgshim::fuzz

@@ -90,16 +90,15 @@ void check_prefilter(const rules::Rewriter& rewriter, std::string_view sql) {
   }
 }
 
+void fuzz_one(std::uint8_t mode, std::string_view sql) {
+  const PhaseSetup& s = setup(static_cast<Phase>(mode & 3));
+  check_rewrite(sql, s.rewriter->rewrite(sql, profile_of(mode), s.schema));
+  check_prefilter(*s.rewriter, sql);
+}
+
 }  // namespace
 }  // namespace pgshim::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace pgshim::fuzz;
-  if (size < 1) return 0;
-  const std::uint8_t mode = data[0];
-  const std::string_view sql = as_text(data + 1, size - 1);
-  const PhaseSetup& s = setup(static_cast<pgshim::rules::Phase>(mode & 3));
-  check_rewrite(sql, s.rewriter->rewrite(sql, profile_of(mode), s.schema));
-  check_prefilter(*s.rewriter, sql);
-  return 0;
+  return pgshim::fuzz::run_with_mode(data, size, pgshim::fuzz::fuzz_one);
 }
