@@ -125,8 +125,11 @@ codec::ErrorResponse server_error() {
   return e;
 }
 
-// A frame without its 5-byte header, for the body mode of frames_fuzz.cc.
-std::string body_of(const std::string& frame) { return frame.substr(codec::kHeaderSize); }
+// A seed of the body mode of frames_fuzz.cc: the mode byte, the frame's type
+// byte and its body (the frame without its length).
+std::string body_seed(char direction, const std::string& frame) {
+  return std::string(1, static_cast<char>(direction | kBody)) + frame[0] + frame.substr(codec::kHeaderSize);
+}
 
 using Seeds = std::vector<std::pair<std::string, std::string>>;
 
@@ -157,11 +160,11 @@ Seeds frontend_seeds() {
       {"frontend_copy_in", kFrontendStream + copy},
       {"frontend_sasl_initial", kFrontendStream + scram},
       {"frontend_tiny_limit", std::string(1, kFrontendStream | kTinyLimit) + simple},
-      {"body_query", std::string(1, kFrontendStream | kBody) + 'Q' + body_of(encoded(query))},
-      {"body_parse", std::string(1, kFrontendStream | kBody) + 'P' + body_of(encoded(parse))},
-      {"body_bind", std::string(1, kFrontendStream | kBody) + 'B' + body_of(encoded(bind))},
-      {"body_describe", std::string(1, kFrontendStream | kBody) + 'D' + body_of(encoded(codec::Describe{'S', "s1"}))},
-      {"body_close", std::string(1, kFrontendStream | kBody) + 'C' + body_of(encoded(codec::Close{'P', "p1"}))},
+      {"body_query", body_seed(kFrontendStream, encoded(query))},
+      {"body_parse", body_seed(kFrontendStream, encoded(parse))},
+      {"body_bind", body_seed(kFrontendStream, encoded(bind))},
+      {"body_describe", body_seed(kFrontendStream, encoded(codec::Describe{'S', "s1"}))},
+      {"body_close", body_seed(kFrontendStream, encoded(codec::Close{'P', "p1"}))},
   };
 }
 
@@ -206,16 +209,14 @@ Seeds backend_seeds() {
       {"backend_extended_query", kBackendStream + extended},
       {"backend_copy_notify", kBackendStream + copy},
       {"backend_tiny_limit", std::string(1, kBackendStream | kTinyLimit) + query},
-      {"body_row_description", std::string(1, kBackendStream | kBody) + 'T' + body_of(encoded(users_row_description()))},
-      {"body_error_response", std::string(1, kBackendStream | kBody) + 'E' + body_of(encoded(server_error()))},
-      {"body_notice_response", std::string(1, kBackendStream | kBody) + 'N' + body_of(notice_frame)},
-      {"body_ready_for_query", std::string(1, kBackendStream | kBody) + 'Z' + body_of(ready('T'))},
-      {"body_backend_key_data", std::string(1, kBackendStream | kBody) + 'K' + body_of(key)},
-      {"body_parameter_status", std::string(1, kBackendStream | kBody) + 'S' +
-                                    body_of(encoded(codec::ParameterStatus{"TimeZone", "Etc/UTC"}))},
-      {"body_authentication_sasl", std::string(1, kBackendStream | kBody) + 'R' + body_of(encoded(sasl))},
-      {"body_authentication_md5", std::string(1, kBackendStream | kBody) + 'R' +
-                                      body_of(authentication(codec::AuthCode::kMd5Password, "salt"))},
+      {"body_row_description", body_seed(kBackendStream, encoded(users_row_description()))},
+      {"body_error_response", body_seed(kBackendStream, encoded(server_error()))},
+      {"body_notice_response", body_seed(kBackendStream, notice_frame)},
+      {"body_ready_for_query", body_seed(kBackendStream, ready('T'))},
+      {"body_backend_key_data", body_seed(kBackendStream, key)},
+      {"body_parameter_status", body_seed(kBackendStream, encoded(codec::ParameterStatus{"TimeZone", "Etc/UTC"}))},
+      {"body_authentication_sasl", body_seed(kBackendStream, encoded(sasl))},
+      {"body_authentication_md5", body_seed(kBackendStream, authentication(codec::AuthCode::kMd5Password, "salt"))},
   };
 }
 
