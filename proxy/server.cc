@@ -25,6 +25,7 @@ Server::Server(Config config) {
   signals_ = std::make_unique<asio::signal_set>(*workers_.front(), SIGTERM, SIGINT, SIGHUP);
   shutdown_timer_ = std::make_unique<asio::steady_timer>(*workers_.front());
   rules_timer_ = std::make_unique<asio::steady_timer>(*workers_.front());
+  for (auto& worker : workers_) end_timers_.push_back(std::make_unique<asio::steady_timer>(*worker));
   std::signal(SIGPIPE, SIG_IGN);
 }
 
@@ -125,6 +126,7 @@ int Server::run() {
   };
   signals_->async_wait(on_signal_handler);
   if (!context_.config.rules_dir.empty()) watch_rules();
+  for (std::size_t i = 0; i < workers_.size(); ++i) watch_ends(i);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
     threads.emplace_back([worker = workers_[i].get()] { worker->run(); });
@@ -156,6 +158,23 @@ void Server::watch_rules() {
     if (ec || context_.shutting_down.load()) return;
     if (context_.rules->directory_changed()) reload_rules();
     watch_rules();
+  });
+}
+
+void Server::watch_ends(std::size_t worker) {
+  end_timers_[worker]->expires_after(std::chrono::seconds(1));
+  end_timers_[worker]->async_wait([this, worker](boost::system::error_code ec) {
+    if (ec) return;
+    std::vector<std::shared_ptr<Session>> mine;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      for (auto& [id, entry] : sessions_) {
+        if (entry.second != workers_[worker].get()) continue;
+        if (auto session = entry.first.lock()) mine.push_back(std::move(session));
+      }
+    }
+    for (auto& session : mine) session->probe_ends();
+    watch_ends(worker);
   });
 }
 
@@ -239,6 +258,9 @@ void Server::watch_shutdown() {
     if (sessions_.empty()) {
       signals_->cancel();
       if (admin_) admin_->close();
+      for (std::size_t i = 0; i < workers_.size(); ++i) {
+        asio::post(*workers_[i], [timer = end_timers_[i].get()] { timer->cancel(); });
+      }
       for (auto& guard : guards_) guard.reset();
       return;
     }

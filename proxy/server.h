@@ -45,6 +45,8 @@ class Server {
   void watch_shutdown();
   void reload_rules();
   void watch_rules();
+  // Every second, on each worker, Session::probe_ends for its sessions.
+  void watch_ends(std::size_t worker);
   [[nodiscard]] std::string make_tls_contexts();
 
   ServerContext context_;
@@ -58,6 +60,7 @@ class Server {
   std::unique_ptr<asio::steady_timer> shutdown_timer_;
   std::unique_ptr<asio::steady_timer> rules_timer_;
   std::unique_ptr<AdminServer> admin_;
+  std::vector<std::unique_ptr<asio::steady_timer>> end_timers_;  // one per worker
   std::chrono::steady_clock::time_point shutdown_deadline_;
   bool forced_ = false;
 

@@ -55,6 +55,24 @@ asio::awaitable<void> Session::run() {
   co_await finish(std::visit([](End e) { return e; }, result));
 }
 
+void Session::probe_ends() {
+  if (!pumping_) return;
+  if (client_read_since_probe_) {
+    client_read_since_probe_ = false;
+    if (client_.peer_has_ended()) {
+      spdlog::debug("session {}: the client's stream ended with its last data", id_);
+      client_.cancel();  // the client pump's read fails: the client closed
+    }
+  }
+  if (server_ && server_read_since_probe_) {
+    server_read_since_probe_ = false;
+    if (server_->peer_has_ended()) {
+      spdlog::debug("session {}: the server's stream ended with its last data", id_);
+      server_->cancel();
+    }
+  }
+}
+
 void Session::request_shutdown(bool now) {
   shutdown_requested_ = true;
   if (!pumping_) {

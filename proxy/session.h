@@ -39,6 +39,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Asks the session to end at its next idle point (SIGTERM); `now` ends it at once.
   void request_shutdown(bool now);
   [[nodiscard]] std::uint64_t id() const { return id_; }
+  // Ends the session when the client or the server has ended its stream since
+  // the last read of it (Stream::peer_has_ended). The server calls it about once
+  // a second; only a session that read something since costs a system call.
+  void probe_ends();
 
  private:
   // Why the session ended; decides what the client is told.
@@ -107,6 +111,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string protocol_error_;
   bool counted_ = false;  // counted in context_.client_connections
   bool pumping_ = false;  // authentication done, pumps running
+  bool client_read_since_probe_ = false;
+  bool server_read_since_probe_ = false;
 
   // Rewriting state: the snapshot of the rules this session uses until its next
   // transaction boundary, its version in each migration, the schema it rewrites with.

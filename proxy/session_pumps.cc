@@ -107,6 +107,7 @@ asio::awaitable<Session::End> Session::client_to_server() {
   for (;;) {
     auto [ec, n] = co_await client_.read_some(buffer.prepare(need));
     if (ec) co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
+    client_read_since_probe_ = true;
     buffer.commit(n);
     const std::string_view data = buffer.data();
     std::size_t pos = std::min(streaming, data.size());
@@ -189,6 +190,7 @@ asio::awaitable<Session::End> Session::server_to_client() {
   for (;;) {
     auto [ec, n] = co_await server_->read_some(buffer.prepare(need));
     if (ec) co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
+    server_read_since_probe_ = true;
     buffer.commit(n);
     const std::string_view data = buffer.data();
     std::size_t pos = std::min(streaming, data.size());

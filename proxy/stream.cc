@@ -72,6 +72,17 @@ std::size_t Stream::send_now(std::span<const asio::const_buffer> pieces, boost::
   }
 }
 
+bool Stream::peer_has_ended() {
+  if (is_tls()) return false;
+  const int fd = std::holds_alternative<unix_socket>(stream_) ? std::get<unix_socket>(stream_).native_handle()
+                                                             : tcp_layer().native_handle();
+  if (fd < 0) return false;
+  char byte = 0;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;
+  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 void Stream::cancel() {
   boost::system::error_code ec;
   if (auto* u = std::get_if<unix_socket>(&stream_)) {

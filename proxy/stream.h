@@ -56,6 +56,12 @@ class Stream {
   asio::awaitable<IoResult> write(std::span<const asio::const_buffer> pieces);
   asio::awaitable<IoResult> write(asio::const_buffer buffer);
 
+  // True when the peer has ended its stream, or the connection failed, and no
+  // byte is left to read: a peek, nothing consumed. A drained read (see
+  // proxy/drained_read.h) cannot see an end that arrived together with the data
+  // it read, as no new edge follows it; this finds it. TLS streams read the
+  // usual way and answer false.
+  [[nodiscard]] bool peer_has_ended();
   // Cancels pending operations (a timeout or the peer's end).
   void cancel();
   // Closes the socket; idempotent, never throws.
