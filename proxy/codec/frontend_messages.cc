@@ -1,4 +1,4 @@
-// Frontend messages of messages.h: Query, Parse, Bind, Describe, Close.
+// Frontend messages of messages.h: Query, Parse, Bind, Describe, Close, Execute.
 #include <string>
 
 #include "proxy/codec/body_reader.h"
@@ -165,5 +165,18 @@ DecodeStatus Close::decode(std::string_view body, Close& out, std::string& error
 }
 
 void Close::encode(std::string& out) const { encode_kind_and_name(out, 'C', kind, name); }
+
+DecodeStatus Execute::decode(std::string_view body, Execute& out, std::string& error) {
+  BodyReader r(body, "Execute message", error);
+  return to_status(r.read_string(out.portal, "the portal name") && r.read_i32(out.max_rows, "the row limit") &&
+                   r.finish());
+}
+
+void Execute::encode(std::string& out) const {
+  const std::size_t start = begin_message(out, 'E');
+  append_string(out, portal);
+  append_u32(out, static_cast<std::uint32_t>(max_rows));
+  finish_message(out, start);
+}
 
 }  // namespace pgshim::proxy::codec

@@ -66,6 +66,13 @@ struct Close {  // 'C' from the frontend
   void encode(std::string& out) const;
 };
 
+struct Execute {  // 'E' from the frontend
+  std::string_view portal;  // "" = unnamed
+  std::int32_t max_rows = 0;  // 0 = no limit
+  [[nodiscard]] static DecodeStatus decode(std::string_view body, Execute& out, std::string& error);
+  void encode(std::string& out) const;
+};
+
 // --- Backend ----------------------------------------------------------------
 
 struct RowDescription {  // 'T'

@@ -1,4 +1,4 @@
-// Query, Parse, Bind, Describe and Close: hand-built frames, round trips and
+// Query, Parse, Bind, Describe, Close and Execute: hand-built frames, round trips and
 // every malformation.
 #include <gtest/gtest.h>
 
@@ -250,6 +250,37 @@ TEST(Close, Malformed) {
   EXPECT_EQ(decode_error<Close>("P"),
             "invalid Close message: the name has no terminating zero byte");
   expect_rejects_truncation_and_padding<Close>(body_of(kCloseFrame));
+}
+
+// --- Execute -----------------------------------------------------------------
+
+constexpr std::string_view kExecuteFrame = "E" "\x00\x00\x00\x0b" "p1\0" "\x00\x00\x00\x0a"sv;
+
+TEST(Execute, DecodesHandBuiltFrameSplitAtEveryOffset) {
+  const Execute e = decode_ok<Execute>(body_split_everywhere(kFe, kExecuteFrame));
+  EXPECT_EQ(e.portal, "p1");
+  EXPECT_EQ(e.max_rows, 10);
+}
+
+TEST(Execute, RoundTrip) {
+  for (const Execute e : {Execute{"", 0}, Execute{"portal", 1}, Execute{"p", 2147483647}}) {
+    std::string frame;
+    e.encode(frame);
+    const Execute d = decode_ok<Execute>(body_split_everywhere(kFe, frame));
+    EXPECT_EQ(d.portal, e.portal);
+    EXPECT_EQ(d.max_rows, e.max_rows);
+  }
+  std::string frame;
+  Execute{"p1", 10}.encode(frame);
+  EXPECT_EQ(frame, kExecuteFrame);
+}
+
+TEST(Execute, Malformed) {
+  EXPECT_EQ(decode_error<Execute>("p1"), "invalid Execute message: the portal name has no terminating zero byte");
+  EXPECT_EQ(decode_error<Execute>("p1\0\0\0"sv),
+            "invalid Execute message: the row limit is cut short by the end of the message");
+  EXPECT_EQ(decode_error<Execute>("\0\0\0\0\0\0"sv), "invalid Execute message: 1 unexpected byte after the end");
+  expect_rejects_truncation_and_padding<Execute>(body_of(kExecuteFrame));
 }
 
 // --- A pipeline: Parse, Bind, Describe, Execute, Sync sent without waiting ------
