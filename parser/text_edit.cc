@@ -133,6 +133,14 @@ std::optional<EditedText> EditSet::apply(std::string_view source) const {
   return result;
 }
 
+EditSet replay(const std::vector<EditMapping>& mappings, std::string_view edited_text) {
+  EditSet edits;
+  for (const EditMapping& m : mappings) {
+    edits.replace(m.old_begin, m.old_end, std::string(edited_text.substr(m.new_begin, m.new_end - m.new_begin)));
+  }
+  return edits;
+}
+
 std::uint32_t map_to_source(const std::vector<EditMapping>& mappings, std::uint32_t edited_offset) {
   std::int64_t delta = 0;  // source offset minus edited offset in the stretch being looked at
   for (const EditMapping& m : mappings) {

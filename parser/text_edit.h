@@ -64,6 +64,11 @@ class EditSet {
   std::uint32_t next_order_ = 0;
 };
 
+// The edits that turned a source into `edited_text`, recovered from the
+// mappings apply() returned with it, so that more edits can be added and the
+// source edited again with mappings that cover them all.
+[[nodiscard]] EditSet replay(const std::vector<EditMapping>& mappings, std::string_view edited_text);
+
 // Maps a byte offset of an edited text back to the source: offsets inside an
 // edit's new text map to the start of the bytes it replaced.
 [[nodiscard]] std::uint32_t map_to_source(const std::vector<EditMapping>& mappings,

@@ -101,6 +101,29 @@ TEST(EditSet, MapsOffsetsBack) {
   EXPECT_EQ(map_to_source(out->mappings, 8), 6u);
 }
 
+TEST(EditSet, ReplayRebuildsAppliedEditsSoThatMoreCanBeAdded) {
+  const std::string source = "SELECT a FROM t; EXECUTE p";
+  EditSet first;
+  first.replace(7, 8, "b AS a");
+  first.insert(15, " x");
+  const auto once = first.apply(source);
+  ASSERT_TRUE(once);
+  EditSet again = replay(once->mappings, once->text);
+  EXPECT_EQ(again.apply(source)->text, once->text);
+  again.insert(17, "PREPARE p AS SELECT 1; ");
+  const auto twice = again.apply(source);
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->text, "SELECT b AS a FROM t x; PREPARE p AS SELECT 1; EXECUTE p");
+  // Inside the added statement: the start of the statement it was put before.
+  EXPECT_EQ(map_to_source(twice->mappings, static_cast<std::uint32_t>(twice->text.find("SELECT 1"))), 17u);
+  // After it: the client's own text again.
+  EXPECT_EQ(map_to_source(twice->mappings, static_cast<std::uint32_t>(twice->text.find("EXECUTE"))), 17u);
+  EXPECT_EQ(map_to_source(twice->mappings, static_cast<std::uint32_t>(twice->text.rfind('p'))), 25u);
+  EXPECT_EQ(map_to_source(twice->mappings, static_cast<std::uint32_t>(twice->text.find("FROM"))), 9u);
+  // Nothing applied: nothing to replay.
+  EXPECT_TRUE(replay({}, source).empty());
+}
+
 TEST(Identifiers, QuotesOnlyWhenNeeded) {
   EXPECT_EQ(quote_identifier("users"), "users");
   EXPECT_EQ(quote_identifier("display_name2"), "display_name2");
