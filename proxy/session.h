@@ -14,7 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -23,6 +24,7 @@
 #include "proxy/codec/messages.h"
 #include "proxy/server_context.h"
 #include "proxy/output.h"
+#include "proxy/prepared_statements.h"
 #include "proxy/stream.h"
 #include "rules/rewrite_result.h"
 #include "rules/schema_catalog.h"
@@ -78,17 +80,17 @@ class Session : public std::enable_shared_from_this<Session> {
   bool on_server_message(char type, std::string_view body, Output& out, bool& forward);
   [[nodiscard]] bool server_holds_whole(char type) const;
 
-  // Rewriting (DESIGN.md section 3). Returns false when the frame is forwarded as is.
-  // `parse` is null for a Query.
-  asio::awaitable<bool> rewrite_frame(std::string_view sql, const codec::Parse* parse, Output& out);
+  // Rewriting (DESIGN.md section 3): sets last_sent_, last_rewrite_ and
+  // last_refused_. Returns false when the statement is sent as is.
+  asio::awaitable<bool> rewrite_frame(std::string_view sql, Output& out);
   asio::awaitable<void> refresh_at_boundary(Output& out);
   asio::awaitable<bool> read_schema(Output& out);
   void take_snapshot();
   [[nodiscard]] bool at_boundary() const { return idle() && !in_batch_; }
   // Some migration applies to this session's database.
   [[nodiscard]] bool rules_apply() const { return profile_.active != 0; }
-  // Registers a refusal and returns the marker to send instead of the statement.
-  std::string refuse(const std::string& sqlstate, const std::string& message);
+  // Registers (and logs) the refusal of `sql` and returns the marker to send instead.
+  std::string refuse(const std::string& sqlstate, const std::string& message, std::string_view sql);
   bool on_catalog_message(char type, std::string_view body);
 
   ServerContext& context_;
@@ -122,7 +124,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t broken_migrations_ = 0;  // rules the schema contradicts: refuse, never guess
   std::string broken_reason_;
   bool in_batch_ = false;     // extended-protocol messages sent since the last Sync
-  std::uint64_t syncs_sent_ = 0;
+  // Batches sent and answered by ReadyForQuery. The startup packet counts as the
+  // first: the server answers it with a ReadyForQuery too, through the pump.
+  std::uint64_t syncs_sent_ = 1;
   std::uint64_t syncs_answered_ = 0;
   // A refused statement is replaced by a marker the server rejects as a syntax
   // error, so the error arrives in order and the server's transaction state
@@ -149,32 +153,40 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string last_original_;
   void map_error_position(codec::ErrorResponse& error) const;
 
-  // Named statements, so that one prepared under rules no longer in force is
-  // closed and prepared again, before its next use, under the new ones (the
-  // client never sees "cached plan must not change result type"). SQL-level
-  // PREPARE is not tracked.
-  struct PreparedStatement {
-    std::string original;
-    std::vector<std::uint32_t> param_types;
-    std::string sent;             // the text the server has
-    std::uint64_t rules_version = 0;
-    std::uint64_t schema_generation = 0;
-  };
-  std::unordered_map<std::string, PreparedStatement> prepared_;
-  static constexpr std::uint64_t kPrepareAgain = ~std::uint64_t{0};  // a rules_version no snapshot has
-  std::string last_sent_;  // set by rewrite_frame: the text sent, "" when the client's
-  // Replies to the proxy's own Close and Parse, to drop, with their batch; a
-  // Parse whose reply never came (it failed, or the batch failed before it) marks
-  // its statement to be prepared again at its next use.
-  struct Swallow {
-    char type = 0;
-    std::uint64_t sync_index = 0;
-    std::string statement;
-  };
-  std::deque<Swallow> swallow_;
+  // The client's prepared statements (named Parse and SQL PREPARE), so that one
+  // prepared under rules no longer in force is closed and prepared again, before
+  // its next use, under the new ones (the client never sees "cached plan must
+  // not change result type"), and the replies the proxy waits for.
+  PreparedStatements statements_;
+  std::string last_sent_;  // set by rewrite_frame: the text to send, "" when the client's
+  bool last_refused_ = false;  // set by rewrite_frame: last_sent_ is a refusal marker
+  std::vector<std::string> last_executes_;  // set by send_sql: the statements a Parse EXECUTEs
   asio::awaitable<bool> on_client_message(char type, std::string_view frame, std::string_view body,
                                           Output& out);
+  // Tracking is on when a rules directory is configured.
+  [[nodiscard]] bool tracks_statements() const { return !context_.config.rules_dir.empty(); }
+  [[nodiscard]] PrepareStamp stamp() const;
+  // Sends a Query (`parse` null) or Parse: rewritten, with the SQL prepared
+  // statement commands in it tracked and, in a Query, each stale statement it
+  // EXECUTEs prepared again just before that statement. False when the frame
+  // is forwarded as is.
+  asio::awaitable<bool> send_sql(std::string_view sql, const codec::Parse* parse, Output& out);
+  // SQL to insert into a Query, at offsets of the client's text.
+  using Insertions = std::vector<std::pair<std::uint32_t, std::string>>;
+  Insertions track_sql(std::string_view sql, bool in_parse, Output& out);
+  void splice_into_query(std::string_view sql, const Insertions& insertions);
   asio::awaitable<void> before_statement_use(std::string_view name, Output& out);
+  asio::awaitable<void> refresh_for_statements(Output& out);
+  // Prepares `name` again, when stale, with messages ahead of the client's
+  // (extended protocol), or returns the SQL to run before the client's
+  // statement (simple Query).
+  void prepare_again_with_messages(std::string_view name, Output& out);
+  std::optional<std::string> prepare_again_in_sql(std::string_view name);
+  // The rewrite of `sql` under the rules in force; null when they leave it alone.
+  // `counted`: it is sent, so it counts in the metrics.
+  std::shared_ptr<const rules::RewriteResult> rewrite_now(std::string_view sql, bool counted = true);
+  // The text to prepare `sql` with now: rewritten, as is, or a refusal marker.
+  std::string text_to_prepare(std::string_view sql, bool& refused);
   void remember_statement(const codec::Parse& parse);
   [[nodiscard]] std::uint64_t schema_generation() const { return schema_ ? schema_->generation() : 0; }
   std::uint64_t next_marker_ = 0;

@@ -71,13 +71,13 @@ asio::awaitable<bool> Session::on_client_message(char type, std::string_view fra
   }
   if (type == 'B') co_await before_statement_use(bind.statement, out);
   if (type == 'D' && describe.kind == 'S') co_await before_statement_use(describe.name, out);
-  if (type == 'C' && close.kind == 'S') prepared_.erase(std::string(close.name));
+  if (type == 'C' && tracks_statements()) statements_.closed(close.kind, close.name, syncs_sent_ + 1);
   bool replaced = false;
-  if (type == 'Q') replaced = co_await rewrite_frame(query.sql, nullptr, out);
-  if (type == 'P') replaced = co_await rewrite_frame(parse.query, &parse, out);
+  if (type == 'Q') replaced = co_await send_sql(query.sql, nullptr, out);
+  if (type == 'P') replaced = co_await send_sql(parse.query, &parse, out);
   if (!replaced) out.pass(frame.data(), frame.size());
   if (type == 'P') remember_statement(parse);
-  if (rules_apply() && (type == 'Q' || type == 'P')) {
+  if ((rules_apply() || last_rewrite_ != nullptr) && (type == 'Q' || type == 'P')) {
     in_flight_.push_back({type == 'P', last_rewrite_, last_rewrite_ ? std::move(last_original_) : std::string(),
                           syncs_sent_ + 1});
   }
@@ -95,7 +95,7 @@ bool Session::server_holds_whole(char type) const {
   if (type == 'Z' || type == 'K' || type == 'E') return true;
   // CommandComplete tells of DDL; the catalog read consumes its own rows.
   if (rules_apply() && (type == 'C' || type == '1')) return true;
-  if (!swallow_.empty() && (type == '1' || type == '3')) return true;
+  if (statements_.awaits_replies() && (type == '1' || type == '2' || type == '3' || type == 'C')) return true;
   return catalog_pending_ && (type == 'T' || type == 'D');
 }
 
@@ -246,9 +246,9 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
     forward = false;
     return on_catalog_message(type, body);
   }
-  // CloseComplete and ParseComplete answering a statement the proxy prepared again.
-  if (!swallow_.empty() && swallow_.front().type == type && swallow_.front().sync_index == syncs_answered_ + 1) {
-    swallow_.pop_front();
+  // Replies to the proxy's own messages (dropped) and to the client's changes of its statements.
+  bool drop = false;
+  if (statements_.awaits_replies() && statements_.on_reply(type, body, syncs_answered_ + 1, drop) && drop) {
     forward = false;
     return true;
   }
@@ -265,11 +265,7 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
         substitutions_.pop_front();
       }
       while (!in_flight_.empty() && in_flight_.front().sync_index <= syncs_answered_) in_flight_.pop_front();
-      while (!swallow_.empty() && swallow_.front().sync_index <= syncs_answered_) {
-        const auto it = prepared_.find(swallow_.front().statement);
-        if (it != prepared_.end()) it->second.rules_version = kPrepareAgain;
-        swallow_.pop_front();
-      }
+      statements_.on_ready(syncs_answered_);
       return true;
     }
     case '1': {

@@ -145,98 +145,58 @@ bool Session::on_catalog_message(char type, std::string_view body) {
   }
 }
 
-asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, const codec::Parse* parse, Output& out) {
+asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, Output& out) {
   last_rewrite_ = nullptr;
   last_sent_.clear();
+  last_refused_ = false;
   if (rules_ == nullptr || (at_boundary() && context_.rules->version() != rules_->version)) take_snapshot();
   if (!rules_apply()) co_return false;
   if (!rules_->rewriter->may_touch_rules(sql)) co_return false;
   if (at_boundary()) co_await refresh_at_boundary(out);
-  if (!rules_apply()) co_return false;
-  const auto started = std::chrono::steady_clock::now();
-  auto result = context_.rules->cache().rewrite(*rules_->rewriter, sql, profile_,
-                                                schema_ ? *schema_ : empty_schema());
-  context_.metrics.record_rewrite(rules_->rules, *result, std::chrono::steady_clock::now() - started);
-  std::string sqlstate = result->sqlstate;
-  std::string message = result->message;
-  for (const auto& applied : result->applied) {
-    if ((broken_migrations_ >> applied.migration) & 1U) {
-      sqlstate = rules::kFeatureNotSupported;
-      message = "pgshim: cannot rewrite a statement whose rule does not match the database: " + broken_reason_;
-    }
-  }
-  std::string encoded;
-  if (sqlstate.empty() && result->status == rules::RewriteStatus::kUnchanged) co_return false;
-  if (sqlstate.empty()) {
+  const auto result = rewrite_now(sql);
+  if (result == nullptr || result->status == rules::RewriteStatus::kUnchanged) co_return false;
+  if (result->status == rules::RewriteStatus::kRewritten) {
     spdlog::debug("session {}: rewrote [{}] -> [{}]", id_, truncate_sql(sql), truncate_sql(result->sql));
     last_rewrite_ = result;
     last_original_ = std::string(sql);
     last_sent_ = result->sql;
-    if (parse == nullptr) {
-      codec::Query{result->sql}.encode(encoded);
-    } else {
-      codec::Parse{parse->statement, result->sql, parse->param_types}.encode(encoded);
-    }
   } else {
-    spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), message);
-    context_.metrics.refusals_total.fetch_add(1, std::memory_order_relaxed);
-    const std::string marker = refuse(sqlstate, message);
-    last_sent_ = marker;
-    if (parse == nullptr) {
-      codec::Query{marker}.encode(encoded);
-    } else {
-      codec::Parse{parse->statement, marker, {}}.encode(encoded);
-    }
+    last_sent_ = refuse(result->sqlstate, result->message, sql);
+    last_refused_ = true;
   }
-  out.add(std::move(encoded));
   co_return true;
 }
 
-std::string Session::refuse(const std::string& sqlstate, const std::string& message) {
+std::shared_ptr<const rules::RewriteResult> Session::rewrite_now(std::string_view sql, bool counted) {
+  if (!rules_apply() || !rules_->rewriter->may_touch_rules(sql)) return nullptr;
+  const auto started = std::chrono::steady_clock::now();
+  auto result = context_.rules->cache().rewrite(*rules_->rewriter, sql, profile_, schema_ ? *schema_ : empty_schema());
+  if (counted) context_.metrics.record_rewrite(rules_->rules, *result, std::chrono::steady_clock::now() - started);
+  for (const auto& applied : result->applied) {
+    if ((broken_migrations_ >> applied.migration) & 1U) {
+      return std::make_shared<const rules::RewriteResult>(rules::RewriteResult::error(
+          rules::kFeatureNotSupported,
+          "pgshim: cannot rewrite a statement whose rule does not match the database: " + broken_reason_));
+    }
+  }
+  return result;
+}
+
+std::string Session::text_to_prepare(std::string_view sql, bool& refused) {
+  refused = false;
+  const auto result = rewrite_now(sql);
+  if (result == nullptr || result->status == rules::RewriteStatus::kUnchanged) return std::string(sql);
+  if (result->status == rules::RewriteStatus::kRewritten) return result->sql;
+  refused = true;
+  return refuse(result->sqlstate, result->message, sql);
+}
+
+std::string Session::refuse(const std::string& sqlstate, const std::string& message, std::string_view sql) {
+  spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), message);
+  context_.metrics.refusals_total.fetch_add(1, std::memory_order_relaxed);
   std::string marker = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
   substitutions_.push_back({marker, sqlstate, message, syncs_sent_ + 1});
   return marker;
-}
-
-void Session::remember_statement(const codec::Parse& parse) {
-  if (context_.config.rules_dir.empty() || parse.statement.empty()) return;
-  PreparedStatement& p = prepared_[std::string(parse.statement)];
-  p.original = std::string(parse.query);
-  p.param_types = parse.param_types;
-  p.sent = last_sent_.empty() ? p.original : last_sent_;
-  p.rules_version = rules_ ? rules_->version : 0;
-  p.schema_generation = schema_generation();
-}
-
-asio::awaitable<void> Session::before_statement_use(std::string_view name, Output& out) {
-  if (name.empty()) co_return;
-  const auto it = prepared_.find(std::string(name));
-  if (it == prepared_.end()) co_return;
-  if (at_boundary()) {
-    if (rules_ == nullptr) take_snapshot();
-    co_await refresh_at_boundary(out);
-  }
-  PreparedStatement& p = it->second;
-  const std::uint64_t version = rules_ ? rules_->version : 0;
-  if (p.rules_version == version && p.schema_generation == schema_generation()) co_return;
-  p.rules_version = version;
-  p.schema_generation = schema_generation();
-  std::string text = p.original;
-  if (rules_apply() && rules_->rewriter->may_touch_rules(p.original)) {
-    const auto result = context_.rules->cache().rewrite(*rules_->rewriter, p.original, profile_,
-                                                        schema_ ? *schema_ : empty_schema());
-    if (result->status == rules::RewriteStatus::kRewritten) text = result->sql;
-    if (result->status == rules::RewriteStatus::kError) text = refuse(result->sqlstate, result->message);
-  }
-  if (text == p.sent) co_return;
-  spdlog::debug("session {}: preparing statement {} again under rules v{}", id_, name, version);
-  std::string messages;
-  codec::Close{'S', name}.encode(messages);
-  codec::Parse{name, text, p.param_types}.encode(messages);
-  out.add(std::move(messages));
-  swallow_.push_back({'3', syncs_sent_ + 1, std::string(name)});
-  swallow_.push_back({'1', syncs_sent_ + 1, std::string(name)});
-  p.sent = std::move(text);
 }
 
 void Session::map_error_position(codec::ErrorResponse& error) const {
