@@ -22,6 +22,7 @@
 #include "tests/integration/harness/pq.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/proxy_process.h"
+#include "tests/integration/harness/rules_proxy.h"
 
 namespace pgshim::testing {
 namespace {
@@ -32,16 +33,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kDatabase = "backfill";
 
 std::string rule(std::string_view name, std::string_view phase, std::string_view change) {
-  return fmt::format(R"(migration: {}
-database: backfill*
-phase: {}
-versions:
-  old: {{ application_name: "shop-v1*" }}
-  new: {{ application_name: "shop-v2*" }}
-  default: old
-changes:
-{})",
-                     name, phase, change);
+  return shop_rule(name, "backfill*", phase, change);
 }
 
 std::string retype(std::string_view table, std::string_view from, std::string_view to) {

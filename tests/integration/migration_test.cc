@@ -4,12 +4,6 @@
 // boundaries only.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <signal.h>
-
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -17,28 +11,13 @@
 #include "tests/integration/harness/pq.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/proxy_process.h"
+#include "tests/integration/harness/rules_proxy.h"
 
 namespace pgshim::testing {
 namespace {
 
 std::string rename_rule(std::string_view phase) {
-  return fmt::format(R"(migration: users_rename
-database: migrate*
-phase: {}
-versions:
-  old: {{ application_name: "shop-v1*" }}
-  new: {{ application_name: "shop-v2*" }}
-  default: old
-changes:
-  - rename_column:
-      table: users
-      from: fullname
-      to: display_name
-  - add_column:
-      table: users
-      column: {{ name: nickname, type: text }}
-      default: "'none'"
-)", phase);
+  return shop_rule("users_rename", "migrate*", phase, kUsersRenameChanges);
 }
 
 class MigrationTest : public ::testing::Test {
@@ -47,25 +26,15 @@ class MigrationTest : public ::testing::Test {
     auto& pg = PgServer::shared();
     pg.create_database("migrate");
     pg.exec("CREATE TABLE users (id int PRIMARY KEY, fullname text)", "migrate");
-    rules_dir_ = new std::string(std::filesystem::temp_directory_path() / fmt::format("pgshim-rules-{}", getpid()));
-    std::filesystem::create_directories(*rules_dir_);
-    write_rule("planned");
-    proxy_ = new ProxyProcess(pg, {.extra_args = {"--upstream-tls", "disable", "--log-level", "debug"},
-                                   .rules_dir = *rules_dir_});
+    rules_ = new RulesProxy(pg, "migrate", rename_rule("planned"));
+    proxy_ = &rules_->proxy();
   }
-  static void TearDownTestSuite() {
-    delete proxy_;
-    std::filesystem::remove_all(*rules_dir_);
-    delete rules_dir_;
-  }
+  static void TearDownTestSuite() { delete rules_; }
   void SetUp() override {
     PgServer::shared().exec("TRUNCATE users; INSERT INTO users (id, fullname) VALUES (1, 'Ada')", "migrate");
   }
   // Asks the proxy to reload and gives it time to do so.
-  static void reload() {
-    ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  static void reload() { rules_->reload(); }
   // Expands the table (both new columns) and switches the rules to expanded.
   static void expand() {
     PgServer::shared().exec("ALTER TABLE users ADD COLUMN display_name text, ADD COLUMN nickname text",
@@ -79,19 +48,17 @@ class MigrationTest : public ::testing::Test {
     write_rule("planned");
     reload();
   }
-  static void write_rule(std::string_view phase) {
-    std::ofstream(*rules_dir_ + "/users.yaml") << rename_rule(phase);
-  }
+  static void write_rule(std::string_view phase) { rules_->write(rename_rule(phase)); }
   static Conn client(std::string_view app, std::string_view extra = "") {
     Conn c(proxy_->dsn("migrate", "postgres", fmt::format("sslmode=disable application_name={} {}", app, extra)));
     EXPECT_TRUE(c.ok()) << c.error() << proxy_->log();
     return c;
   }
+  static RulesProxy* rules_;
   static ProxyProcess* proxy_;
-  static std::string* rules_dir_;
 };
+RulesProxy* MigrationTest::rules_ = nullptr;
 ProxyProcess* MigrationTest::proxy_ = nullptr;
-std::string* MigrationTest::rules_dir_ = nullptr;
 
 TEST_F(MigrationTest, VersionsBySelectorOptionAndDefault) {
   Conn v1 = client("shop-v1.4");
@@ -220,13 +187,24 @@ TEST_F(MigrationTest, ReloadAppliesOnlyAtTransactionBoundary) {
   ASSERT_TRUE(v1.exec("UPDATE users SET fullname = 'after' WHERE id = 1").ok());
   EXPECT_EQ(direct.scalar("SELECT display_name FROM users WHERE id = 1"), "after");
   // An invalid file leaves the expanded rules in force.
-  std::ofstream(*rules_dir_ + "/users.yaml") << "migration: users_rename\nphase: sideways\n";
+  rules_->write("migration: users_rename\nphase: sideways\n");
   reload();
   ASSERT_TRUE(v1.exec("UPDATE users SET fullname = 'still expanded' WHERE id = 1").ok());
   EXPECT_EQ(direct.scalar("SELECT display_name FROM users WHERE id = 1"), "still expanded");
   EXPECT_NE(proxy_->log().find("rules not reloaded"), std::string::npos);
   // Put things back for the other tests.
   back_to_planned();
+}
+
+TEST_F(MigrationTest, ATransactionStartedRightAfterAReloadRewritesWithTheSchema) {
+  Conn v2 = client("shop-v2");
+  EXPECT_EQ(v2.exec("SELECT * FROM users").columns(), 3);
+  reload();  // the schema cache is read again at the next boundary: BEGIN
+  ASSERT_TRUE(v2.exec("BEGIN").ok());
+  Result star = v2.exec("SELECT * FROM users");
+  ASSERT_TRUE(star.ok()) << star.error();
+  EXPECT_EQ(star.columns(), 3);
+  ASSERT_TRUE(v2.exec("COMMIT").ok());
 }
 
 TEST_F(MigrationTest, PreparedStatementsSurviveAPhaseSwitch) {

@@ -6,13 +6,8 @@
 // the client gets exactly PostgreSQL's answer to its own statements.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <signal.h>
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,6 +16,7 @@
 #include "tests/integration/harness/pq.h"
 #include "tests/integration/harness/proxy_process.h"
 #include "tests/integration/harness/raw_client.h"
+#include "tests/integration/harness/rules_proxy.h"
 
 namespace pgshim::testing {
 namespace {
@@ -28,24 +24,7 @@ namespace {
 constexpr const char* kDatabase = "sqlprep";
 
 std::string rule(std::string_view phase) {
-  return fmt::format(R"(migration: users_rename
-database: sqlprep
-phase: {}
-versions:
-  old: {{ application_name: "shop-v1*" }}
-  new: {{ application_name: "shop-v2*" }}
-  default: old
-changes:
-  - rename_column:
-      table: users
-      from: fullname
-      to: display_name
-  - add_column:
-      table: users
-      column: {{ name: nickname, type: text }}
-      default: "'none'"
-)",
-                     phase);
+  return shop_rule("users_rename", "sqlprep", phase, kUsersRenameChanges);
 }
 
 // What one statement of a simple Query answered: its value, or its SQLSTATE.
@@ -59,17 +38,10 @@ class SqlPrepareTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     PgServer::shared().create_database(kDatabase);
-    rules_dir_ = new std::string(std::filesystem::temp_directory_path() / fmt::format("pgshim-sqlprep-{}", getpid()));
-    std::filesystem::create_directories(*rules_dir_);
-    std::ofstream(*rules_dir_ + "/users.yaml") << rule("planned");
-    proxy_ = new ProxyProcess(PgServer::shared(), {.extra_args = {"--upstream-tls", "disable", "--log-level", "debug"},
-                                                   .rules_dir = *rules_dir_});
+    rules_ = new RulesProxy(PgServer::shared(), "sqlprep", rule("planned"));
+    proxy_ = &rules_->proxy();
   }
-  static void TearDownTestSuite() {
-    delete proxy_;
-    std::filesystem::remove_all(*rules_dir_);
-    delete rules_dir_;
-  }
+  static void TearDownTestSuite() { delete rules_; }
   // A table as before the migration, and the rules back to planned.
   void SetUp() override {
     admin("DROP TABLE IF EXISTS users; CREATE TABLE users (id int PRIMARY KEY, fullname text, extra text);"
@@ -81,9 +53,8 @@ class SqlPrepareTest : public ::testing::Test {
   // Writes the rule file and has the proxy reload it (the reload also drops its
   // schema cache, so DDL run directly on the server is seen).
   static void set_phase(std::string_view phase) {
-    std::ofstream(*rules_dir_ + "/users.yaml") << rule(phase);
-    ASSERT_EQ(kill(proxy_->pid(), SIGHUP), 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    rules_->write(rule(phase));
+    rules_->reload();
   }
   // The new columns exist, each with a value of its own so that a read shows
   // which column it came from, and the phase is backfilled (new clients read
@@ -128,11 +99,11 @@ class SqlPrepareTest : public ::testing::Test {
     return r.is_null(0, 0) ? "<null>" : r.value(0, 0);
   }
 
+  static RulesProxy* rules_;
   static ProxyProcess* proxy_;
-  static std::string* rules_dir_;
 };
+RulesProxy* SqlPrepareTest::rules_ = nullptr;
 ProxyProcess* SqlPrepareTest::proxy_ = nullptr;
-std::string* SqlPrepareTest::rules_dir_ = nullptr;
 
 TEST_F(SqlPrepareTest, StatementsFollowEveryPhaseWithoutAnError) {
   Conn v1 = client("shop-v1");

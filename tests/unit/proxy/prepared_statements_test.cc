@@ -36,6 +36,15 @@ std::string reply(PreparedStatements& statements, char type, std::string_view bo
   return drop ? "dropped" : "forwarded";
 }
 
+// `name` made by a Parse in batch 2, then closed and parsed again by the proxy in batch 3.
+void parsed_then_prepared_again(PreparedStatements& statements, std::string_view name, std::string body) {
+  statements.parsed(name, sql_statement(std::move(body)), 2);
+  reply(statements, '1', "", 2);
+  statements.on_ready(2);
+  statements.expect_own('3', "", 3, name, ReplyEffect::kRemoved);
+  statements.expect_own('1', "", 3, name, ReplyEffect::kPrepared);
+}
+
 TEST(PreparedStatements, ConfirmedChangesStay) {
   PreparedStatements statements;
   statements.sql_prepare("p", sql_statement("SELECT 1"), 2, false);
@@ -112,12 +121,7 @@ TEST(PreparedStatements, LaterChangesOfABatchAreUndoneFirst) {
 
 TEST(PreparedStatements, OwnRepliesAreDroppedInOrderOnly) {
   PreparedStatements statements;
-  statements.parsed("s", sql_statement("SELECT 1"), 2);
-  reply(statements, '1', "", 2);
-  statements.on_ready(2);
-  // Close s and Parse s again ahead of the client's Bind, in batch 3.
-  statements.expect_own('3', "", 3, "s", ReplyEffect::kRemoved);
-  statements.expect_own('1', "", 3, "s", ReplyEffect::kPrepared);
+  parsed_then_prepared_again(statements, "s", "SELECT 1");
   // A reply of another type, or of another batch, is not one of them.
   EXPECT_EQ(reply(statements, '1', "", 3), "other");
   EXPECT_EQ(reply(statements, '3', "", 4), "other");
@@ -154,11 +158,7 @@ TEST(PreparedStatements, AMissedPreparationIsRetriedAtTheNextUse) {
 
 TEST(PreparedStatements, RepliesForAReplacedStatementLeaveTheNewOneAlone) {
   PreparedStatements statements;
-  statements.parsed("s", sql_statement("SELECT 'old'"), 2);
-  reply(statements, '1', "", 2);
-  statements.on_ready(2);
-  statements.expect_own('3', "", 3, "s", ReplyEffect::kRemoved);
-  statements.expect_own('1', "", 3, "s", ReplyEffect::kPrepared);
+  parsed_then_prepared_again(statements, "s", "SELECT 'old'");
   statements.closed('S', "s", 3);
   statements.parsed("s", sql_statement("SELECT 'new'"), 3);
   EXPECT_EQ(reply(statements, '3', "", 3), "dropped");
