@@ -1,7 +1,7 @@
 // A whole expand/contract migration under traffic, end to end: one `pgshim serve`
 // in front of a real PostgreSQL, an old and a new version of an application (each
-// as a simple-protocol, an extended-protocol and a long-lived prepared-statement
-// client) reading and writing continuously, while the test takes the database
+// as a simple-protocol, an extended-protocol, a long-lived prepared-statement and
+// a long-lived SQL PREPARE client) reading and writing continuously, while the test takes the database
 // through planned -> expanded (DDL) -> backfilled (a backfill statement) ->
 // contracted (DDL), switching the phase with `pgshim phase` between the steps.
 //
@@ -40,6 +40,7 @@
 #include "tests/integration/harness/pq.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/proxy_process.h"
+#include "tests/integration/harness/rules_proxy.h"
 
 namespace pgshim::testing {
 namespace {
@@ -62,28 +63,17 @@ constexpr int kMinIterationsPerHeldStage = 5;
 constexpr int kSeedRows = 50;
 
 std::string rule_file(std::string_view phase) {
-  return fmt::format(R"(# The end-to-end traffic test's migration.
-migration: {}
-database: {}
-phase: {}
-versions:
-  old: {{ application_name: "shop-v1*" }}
-  new: {{ application_name: "shop-v2*" }}
-  default: old
-strict: true
-changes:
-  - rename_column:
+  return "# The end-to-end traffic test's migration.\n" + shop_rule(kMigration, kDatabase, phase, R"(  - rename_column:
       table: users
       from: fullname
       to: display_name
   - retype_column:
       table: orders
-      from: {{ column: price, type: text }}
-      to:   {{ column: price_cents, type: bigint }}
+      from: { column: price, type: text }
+      to:   { column: price_cents, type: bigint }
       up:   "round(price::numeric * 100)::bigint"
       down: "(price_cents / 100.0)::numeric(12,2)::text"
-)",
-                     kMigration, kDatabase, phase);
+)", "strict: true\n");
 }
 
 // What the database goes through; clients record the stage each statement ran in.
@@ -117,7 +107,7 @@ constexpr std::array<Stage, 5> kHeldStages = {kPlanned, kExpanded, kBackfilled, 
                                               kContractedDropped};
 
 enum class Version { kOld, kNew };
-enum class Flavour { kSimple, kExtended, kPrepared };
+enum class Flavour { kSimple, kExtended, kPrepared, kSqlPrepared };
 
 const char* name_of(Version v) { return v == Version::kOld ? "old" : "new"; }
 const char* name_of(Flavour f) {
@@ -125,6 +115,7 @@ const char* name_of(Flavour f) {
     case Flavour::kSimple: return "simple";
     case Flavour::kExtended: return "extended";
     case Flavour::kPrepared: return "prepared";
+    case Flavour::kSqlPrepared: return "sql-prepared";
   }
   return "?";
 }
@@ -135,6 +126,12 @@ std::string price_text(std::int64_t cents) { return fmt::format("{}.{:02}", cent
 enum Kind { kInsertUser, kInsertOrder, kUpdateUser, kUpdateOrder, kSelectUser, kSelectOrder, kKindCount };
 constexpr std::array<const char*, kKindCount> kKindNames = {"ins_user",   "ins_order",  "upd_user",
                                                             "upd_order",  "sel_user",   "sel_order"};
+
+// The parameter types of `PREPARE name(types)` for statement_sql(v, k).
+std::string statement_types(Version v, Kind k) {
+  const char* value = k == kInsertUser || k == kUpdateUser ? "text" : v == Version::kOld ? "text" : "bigint";
+  return k == kSelectUser || k == kSelectOrder ? "bigint" : fmt::format("bigint, {}", value);
+}
 
 std::string statement_sql(Version v, Kind k) {
   const bool old = v == Version::kOld;
@@ -285,20 +282,24 @@ class Client {
     for (int k = 0; k < kKindCount; ++k) sql_[static_cast<std::size_t>(k)] = statement_sql(version, static_cast<Kind>(k));
   }
 
-  // Connects (and prepares, for the prepared flavour) before the traffic starts.
+  // Connects (and prepares, for the prepared flavours) before the traffic starts.
   bool connect() {
     conn_.emplace(dsn_);
     if (!conn_->ok()) {
       fail(kSelectUser, shared_.stage.load(), "connect failed", first_line(conn_->error()));
       return false;
     }
-    if (flavour_ != Flavour::kPrepared) return true;
+    if (flavour_ != Flavour::kPrepared && flavour_ != Flavour::kSqlPrepared) return true;
     for (int k = 0; k < kKindCount; ++k) {
       const int stage = shared_.stage.load();
-      Result r(PQprepare(conn_->get(), kKindNames[static_cast<std::size_t>(k)],
-                         sql_[static_cast<std::size_t>(k)].c_str(), 0, nullptr));
+      const char* name = kKindNames[static_cast<std::size_t>(k)];
+      const std::string& sql = sql_[static_cast<std::size_t>(k)];
+      Result r = flavour_ == Flavour::kPrepared
+                     ? Result(PQprepare(conn_->get(), name, sql.c_str(), 0, nullptr))
+                     : conn_->exec(fmt::format("PREPARE {}({}) AS {}", name,
+                                               statement_types(version_, static_cast<Kind>(k)), sql));
       if (!r.ok()) {
-        fail(static_cast<Kind>(k), stage, "PQprepare failed: " + first_line(r.error()), r.error());
+        fail(static_cast<Kind>(k), stage, "PREPARE failed: " + first_line(r.error()), r.error());
         return false;
       }
     }
@@ -328,7 +329,7 @@ class Client {
   [[nodiscard]] std::string counts() const {
     std::string stages;
     for (int s = 0; s < kStageCount; ++s) stages += fmt::format("{}{}", s == 0 ? "" : " ", per_stage_[static_cast<std::size_t>(s)]);
-    return fmt::format("{:<13} iterations {:>5}  writes {:>5} (inserts {:>5}, updates {:>5})  reads {:>5} (own {:>5}, "
+    return fmt::format("{:<16} iterations {:>5}  writes {:>5} (inserts {:>5}, updates {:>5})  reads {:>5} (own {:>5}, "
                        "other clients' {:>5})  errors {}  iterations per stage [{}]",
                        name_, iterations_, inserts_ + updates_, inserts_, updates_, own_reads_ + cross_reads_,
                        own_reads_, cross_reads_, errors_, stages);
@@ -403,8 +404,17 @@ class Client {
       case Flavour::kPrepared:
         return Result(PQexecPrepared(conn_->get(), kKindNames[static_cast<std::size_t>(kind)],
                                      static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0));
+      case Flavour::kSqlPrepared: return Result(PQexec(conn_->get(), sql_execute(kind, params).c_str()));
     }
     return std::nullopt;
+  }
+
+  // `EXECUTE name(literals)` for the SQL PREPARE flavour.
+  static std::string sql_execute(Kind kind, const std::vector<Param>& params) {
+    std::string placeholders;
+    for (std::size_t i = 1; i <= params.size(); ++i) placeholders += fmt::format("{}${}", i == 1 ? "" : ", ", i);
+    return inline_params(fmt::format("EXECUTE {}({})", kKindNames[static_cast<std::size_t>(kind)], placeholders),
+                         params);
   }
 
   std::string shown(Kind kind, const std::vector<Param>& params) const {
@@ -415,6 +425,9 @@ class Client {
       case Flavour::kPrepared:
         return fmt::format("EXECUTE {} [{}] (PQexecPrepared of a statement prepared before the run)",
                            kKindNames[static_cast<std::size_t>(kind)], inline_params(sql, params));
+      case Flavour::kSqlPrepared:
+        return fmt::format("{} [{}] (of a statement PREPAREd in SQL before the run)", sql_execute(kind, params),
+                           inline_params(sql, params));
     }
     return sql;
   }
@@ -670,7 +683,7 @@ TEST_F(MigrationTrafficTest, OldAndNewClientsReadAndWriteThroughAWholeMigration)
   std::vector<std::unique_ptr<Client>> clients;
   int index = 0;
   for (Version v : {Version::kOld, Version::kNew}) {
-    for (Flavour f : {Flavour::kSimple, Flavour::kExtended, Flavour::kPrepared}) {
+    for (Flavour f : {Flavour::kSimple, Flavour::kExtended, Flavour::kPrepared, Flavour::kSqlPrepared}) {
       const std::string dsn = proxy.dsn(kDatabase, "postgres",
                                         fmt::format("sslmode=disable application_name=shop-v{}-{}",
                                                     v == Version::kOld ? 1 : 2, name_of(f)));
