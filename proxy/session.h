@@ -182,6 +182,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // statement (simple Query).
   void prepare_again_with_messages(std::string_view name, Output& out);
   std::optional<std::string> prepare_again_in_sql(std::string_view name);
+  std::optional<std::string> stand_in_before_deallocate(std::string_view name, bool in_parse);
   // The rewrite of `sql` under the rules in force; null when they leave it alone.
   // `counted`: it is sent, so it counts in the metrics.
   std::shared_ptr<const rules::RewriteResult> rewrite_now(std::string_view sql, bool counted = true);

@@ -89,7 +89,12 @@ Session::Insertions Session::track_sql(std::string_view sql, bool in_parse, Outp
         statements_.sql_prepare(c.name, std::move(s), sync, in_parse);
         break;
       }
-      case parser::PreparedCommandKind::kDeallocate: statements_.sql_deallocate(c.name, sync, in_parse); break;
+      case parser::PreparedCommandKind::kDeallocate:
+        if (auto text = stand_in_before_deallocate(c.name, in_parse)) {
+          insertions.emplace_back(c.statement_begin, std::move(*text));
+        }
+        statements_.sql_deallocate(c.name, sync, in_parse);
+        break;
       case parser::PreparedCommandKind::kDeallocateAll:
         statements_.sql_deallocate_all("DEALLOCATE ALL", sync, in_parse);
         break;
@@ -175,6 +180,16 @@ std::optional<std::string> Session::prepare_again_in_sql(std::string_view name) 
   statements_.expect_own('C', "PREPARE", sync, name, ReplyEffect::kPrepared);
   p->sent = std::move(text);
   return sql;
+}
+
+// A statement the proxy deallocated and failed to prepare again is not on the
+// server, where the client's DEALLOCATE expects it: a stand-in goes first, so
+// that the DEALLOCATE succeeds (or fails) as it would have.
+std::optional<std::string> Session::stand_in_before_deallocate(std::string_view name, bool in_parse) {
+  const PreparedStatement* p = statements_.find(name);
+  if (in_parse || p == nullptr || p->on_server) return std::nullopt;
+  statements_.expect_own('C', "PREPARE", syncs_sent_ + 1, name, ReplyEffect::kPrepared);
+  return sql_prepare(name, "", "SELECT NULL") + ";\n";
 }
 
 void Session::prepare_again_with_messages(std::string_view name, Output& out) {

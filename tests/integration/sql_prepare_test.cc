@@ -259,6 +259,14 @@ TEST_F(SqlPrepareTest, APreparationThatNowFailsAnswersWithTheServersErrorInStep)
   Result r = v2.exec("EXECUTE p");
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r.value(0, 0), "New");
+  // After a failed preparation the client's DEALLOCATE still succeeds, as without the proxy.
+  ok(v2, "ALTER TABLE users DROP COLUMN extra");
+  EXPECT_EQ(v2.exec("EXECUTE p").sqlstate(), "42703");
+  const std::vector<Answer> deallocated = answers(v2, "DEALLOCATE p; SELECT 'after' AS x");
+  ASSERT_EQ(deallocated.size(), 2u) << deallocated[0].value;
+  EXPECT_EQ(deallocated[0].value, "DEALLOCATE");
+  EXPECT_EQ(deallocated[1].value, "after");
+  EXPECT_EQ(v2.exec("EXECUTE p").sqlstate(), "26000");
 }
 
 TEST_F(SqlPrepareTest, ARefusedPreparationIsAnsweredInStep) {
