@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -321,7 +322,16 @@ TEST_F(SqlPrepareTest, ExtendedProtocolAndStatementsUsedAcrossProtocols) {
   EXPECT_EQ(typed_bind.value(), "New");
 }
 
-// Reads messages up to ReadyForQuery; returns their types, CommandComplete with its tag.
+// The first column of a DataRow body, as text.
+std::string first_value(const std::string& body) {
+  if (body.size() < 6) return "?";
+  const auto* u = reinterpret_cast<const unsigned char*>(body.data() + 2);
+  const auto length = static_cast<std::int32_t>((u[0] << 24) | (u[1] << 16) | (u[2] << 8) | u[3]);
+  return length < 0 ? "<null>" : body.substr(6, static_cast<std::size_t>(length));
+}
+
+// Reads messages up to ReadyForQuery; returns their types, CommandComplete with
+// its tag and DataRow with its first value.
 std::vector<std::string> read_until_ready(RawClient& raw) {
   std::vector<std::string> seen;
   for (;;) {
@@ -332,6 +342,8 @@ std::vector<std::string> read_until_ready(RawClient& raw) {
     }
     if (m->type == 'C') {
       seen.push_back("C " + m->body.substr(0, m->body.find('\0')));
+    } else if (m->type == 'D') {
+      seen.push_back("D " + first_value(m->body));
     } else if (m->type == 'E') {
       seen.push_back("E " + m->error_field('C') + " " + m->error_field('M'));
     } else {
@@ -357,7 +369,7 @@ TEST_F(SqlPrepareTest, TheClientSeesExactlyPostgresMessagesForItsOwnStatements) 
                   "PREPARE q(int) AS SELECT display_name FROM users WHERE id = $1"),
             (Seen{"C PREPARE", "C PREPARE", "Z"}));
   backfill();
-  EXPECT_EQ(query("EXECUTE p(1); SELECT 1"), (Seen{"T", "D", "C SELECT 1", "T", "D", "C SELECT 1", "Z"}));
+  EXPECT_EQ(query("EXECUTE p(1); SELECT 1"), (Seen{"T", "D New", "C SELECT 1", "T", "D 1", "C SELECT 1", "Z"}));
   // Bind of a statement PREPAREd with types: the proxy's own PREPARE runs ahead, unseen.
   const std::string bind = RawClient::message(
       'B', zero_terminated("") + zero_terminated("q") + std::string("\0\0\0\1\0\0\0\1" "1\0\0", 11));
@@ -365,7 +377,7 @@ TEST_F(SqlPrepareTest, TheClientSeesExactlyPostgresMessagesForItsOwnStatements) 
   const std::string execute = RawClient::message('E', zero_terminated("") + RawClient::u32(0));
   const std::string sync = RawClient::message('S', "");
   raw.send(bind + describe + execute + sync);
-  EXPECT_EQ(read_until_ready(raw), (Seen{"2", "T", "D", "C SELECT 1", "Z"}));
+  EXPECT_EQ(read_until_ready(raw), (Seen{"2", "T", "D New", "C SELECT 1", "Z"}));
   // A failed preparation ends the client's batch with the server's error, and the next one works.
   admin("ALTER TABLE users DROP COLUMN id");
   set_phase("planned");
@@ -374,12 +386,12 @@ TEST_F(SqlPrepareTest, TheClientSeesExactlyPostgresMessagesForItsOwnStatements) 
   ASSERT_EQ(failed.size(), 2u) << proxy_->log();
   EXPECT_EQ(failed[0].substr(0, 7), "E 42703") << failed[0];
   EXPECT_EQ(failed[1], "Z");
-  EXPECT_EQ(query("SELECT 1"), (Seen{"T", "D", "C SELECT 1", "Z"}));
+  EXPECT_EQ(query("SELECT 1"), (Seen{"T", "D 1", "C SELECT 1", "Z"}));
   // Prepared again at the next use, once it can be (DDL through the proxy: its schema cache follows).
   EXPECT_EQ(query("ALTER TABLE users ADD COLUMN id int"), (Seen{"C ALTER TABLE", "Z"}));
   EXPECT_EQ(query("UPDATE users SET id = 1"), (Seen{"C UPDATE 1", "Z"}));
   raw.send(bind + describe + execute + sync);
-  EXPECT_EQ(read_until_ready(raw), (Seen{"2", "T", "D", "C SELECT 1", "Z"}));
+  EXPECT_EQ(read_until_ready(raw), (Seen{"2", "T", "D Ada", "C SELECT 1", "Z"}));  // planned: fullname
 }
 
 }  // namespace
