@@ -72,6 +72,7 @@ void decode_frontend(char type, std::string_view body) {
     case 'B': return round_trip<Bind>(type, body, "Bind");
     case 'D': return round_trip<Describe>(type, body, "Describe");
     case 'C': return round_trip<Close>(type, body, "Close");
+    case 'E': return round_trip<Execute>(type, body, "Execute");
     default: return;  // forwarded as bytes
   }
 }

@@ -8,8 +8,9 @@
 //   bit 2     0: the client speaks one version in all migrations, bit 3 says
 //             which (0 old, 1 new); 1: bits 3-7 say, migration by migration,
 //             whether it speaks new (a client matched by some selectors only)
-// Properties beyond "no crash": those of rewrite_check.h, and the pre-filter's
-// promise that SQL it lets through unparsed names no rule table.
+// Properties beyond "no crash": those of rewrite_check.h, the pre-filter's
+// promise that SQL it lets through unparsed names no rule table, and that of
+// the prepared statement commands' keyword gate (parser/prepared_commands.h).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <variant>
 
 #include "parser/analysis.h"
+#include "parser/prepared_commands.h"
 #include "rules/rewriter.h"
 #include "tests/fuzz/rewrite_check.h"
 #include "tests/unit/rules/rewrite_fixture.h"
@@ -90,10 +92,28 @@ void check_prefilter(const rules::Rewriter& rewriter, std::string_view sql) {
   }
 }
 
+// The gate never hides a command, a command starts a statement of the text,
+// and the statement a PREPARE names parses on its own (the proxy prepares it again).
+void check_prepared_commands(std::string_view sql) {
+  const auto commands = parser::prepared_commands(sql);
+  if (!commands) return;
+  const parser::PreparedKeywords keywords = parser::find_prepared_keywords(sql);
+  for (const parser::PreparedCommand& c : *commands) {
+    const bool executes = c.kind == parser::PreparedCommandKind::kExecute;
+    require(executes ? keywords.executes : keywords.changes, "the keyword gate hides a prepared statement command",
+            std::string(sql));
+    require(c.statement_begin < sql.size(), "a prepared statement command starts past the text", std::string(sql));
+    if (c.kind == parser::PreparedCommandKind::kPrepare) {
+      require(parser::parses(c.body), "the statement of a PREPARE does not parse on its own", c.body);
+    }
+  }
+}
+
 void fuzz_one(std::uint8_t mode, std::string_view sql) {
   const PhaseSetup& s = setup(static_cast<Phase>(mode & 3));
   check_rewrite(sql, s.rewriter->rewrite(sql, profile_of(mode), s.schema));
   check_prefilter(*s.rewriter, sql);
+  check_prepared_commands(sql);
 }
 
 }  // namespace
