@@ -53,7 +53,9 @@ PgServer& PgServer::shared() {
   return server;
 }
 
-PgServer::PgServer() : bin_dir_(find_bin_dir()) {
+PgServer::PgServer() : PgServer(Options{}) {}
+
+PgServer::PgServer(Options options) : options_(options), bin_dir_(find_bin_dir()) {
   char tmpl[] = "/tmp/pgshim-pg-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -86,9 +88,9 @@ void PgServer::initdb() {
   append(dir_ + "/data/postgresql.conf",
          fmt::format("port = {}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n"
                      "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\nfsync = off\n"
-                     "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 400\n"
+                     "synchronous_commit = off\nfull_page_writes = off\nmax_connections = {}\n"
                      "shared_buffers = 128MB\npassword_encryption = 'scram-sha-256'\n",
-                     port_, dir_, cert_file(), key_file()));
+                     port_, dir_, cert_file(), key_file(), options_.max_connections));
   std::ofstream hba(dir_ + "/data/pg_hba.conf", std::ios::trunc);
   hba << "local all all trust\n"
          "host all scram_user 127.0.0.1/32 scram-sha-256\n"
@@ -105,8 +107,9 @@ void PgServer::start() {
   if (pid_ > 0) return;
   const bool first = !initialized_;
   if (first) initdb();
+  // SIGINT is PostgreSQL's fast shutdown: it ends the backends too.
   pid_ = spawn({bin_dir_ + "/postgres", "-D", dir_ + "/data"}, dir_ + "/postgres.log",
-               kAsPostgres);
+               kAsPostgres, SIGINT);
   wait_ready();
   if (first) create_roles();
 }
@@ -114,6 +117,12 @@ void PgServer::start() {
 void PgServer::stop() {
   if (pid_ <= 0) return;
   stop_process(pid_, SIGINT, std::chrono::seconds(30));
+  pid_ = -1;
+}
+
+void PgServer::kill() {
+  if (pid_ <= 0) return;
+  stop_process(pid_, SIGQUIT, std::chrono::seconds(30));
   pid_ = -1;
 }
 

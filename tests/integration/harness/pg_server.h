@@ -17,10 +17,15 @@ namespace pgshim::testing {
 
 class PgServer {
  public:
+  struct Options {
+    int max_connections = 400;  // above 1,000 for tests that hold that many clients
+  };
+
   // One server per test process, started on first use, stopped at exit.
   static PgServer& shared();
 
   PgServer();
+  explicit PgServer(Options options);
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -28,6 +33,9 @@ class PgServer {
   void start();
   void stop();     // fast shutdown (SIGINT), waits for exit
   void restart();  // stop then start on the same port and directory
+  // Immediate shutdown (SIGQUIT): no checkpoint, every backend dropped, as if the
+  // server had been killed; the next start() replays the WAL.
+  void kill();
 
   [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] std::string host() const { return "127.0.0.1"; }
@@ -50,6 +58,7 @@ class PgServer {
   void wait_ready() const;
   void create_roles() const;
 
+  Options options_;
   std::string dir_;
   std::string bin_dir_;
   int port_ = 0;

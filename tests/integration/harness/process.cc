@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,12 +32,23 @@ void become(const RunAs& as) {
   }
 }
 
+// A test binary killed from outside (a timeout, Ctrl-C twice) never runs its
+// destructors, so children must end by themselves: the kernel sends them
+// `signal` when the thread that forked them dies. Set after the credential
+// change, which clears it; if the parent is already gone by then, the signal
+// was missed, so the child exits at once.
+void die_with_parent(int signal, pid_t parent) {
+  if (prctl(PR_SET_PDEATHSIG, signal) != 0 || getppid() != parent) _exit(125);
+}
+
 }  // namespace
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_file, const RunAs& as) {
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log_file, const RunAs& as,
+            int parent_death_signal) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -50,6 +62,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_file, c
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     become(as);
+    die_with_parent(parent_death_signal, parent);
     execvp(args[0], args.data());
     _exit(127);
   }
@@ -61,6 +74,21 @@ int run(const std::vector<std::string>& argv, const std::string& log_file, const
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_for(const std::vector<std::string>& argv, const std::string& log_file,
+            std::chrono::milliseconds timeout) {
+  const pid_t pid = spawn(argv, log_file);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (r < 0) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop_process(pid, SIGKILL, std::chrono::seconds(5));
+  return -1;
 }
 
 int stop_process(pid_t pid, int signal, std::chrono::milliseconds timeout) {
@@ -113,13 +141,18 @@ bool wait_for_port(int port, std::chrono::milliseconds timeout) {
 Memory process_memory(pid_t pid) {
   Memory m;
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  long value = 0;
-  std::string unit;
-  while (in >> key >> value >> unit) {
+  // Line by line: most lines ("Name:\tpgshim", "State:\tS (sleeping)") hold no number.
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    long value = 0;
+    if (!(fields >> key >> value)) continue;
     if (key == "VmRSS:") m.rss_kib = value;
     if (key == "VmHWM:") m.hwm_kib = value;
-    in.ignore(1 << 20, '\n');
+  }
+  if (m.rss_kib <= 0 || m.hwm_kib <= 0) {
+    throw std::runtime_error("cannot read the memory of process " + std::to_string(pid));
   }
   return m;
 }
@@ -139,6 +172,18 @@ std::string read_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::size_t count_occurrences(std::string_view text, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string_view::npos; pos = text.find(needle, pos + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+std::string tail(const std::string& text, std::size_t n) {
+  return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
 }  // namespace pgshim::testing

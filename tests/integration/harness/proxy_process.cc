@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -65,6 +66,38 @@ int ProxyProcess::stop(int timeout_ms) {
 }
 
 std::string ProxyProcess::log() const { return read_file(dir_ + "/pgshim.log"); }
+
+std::size_t ProxyProcess::log_count(std::string_view needle) const {
+  return count_occurrences(log(), needle);
+}
+
+bool ProxyProcess::wait_for_log(std::string_view needle, std::size_t seen,
+                                std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (log_count(needle) > seen) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string ProxyProcess::set_phase(std::string_view migration, std::string_view phase) const {
+  static constexpr std::string_view kInForce = " in force: ";  // the reload's log line
+  const std::size_t reloads = log_count(kInForce);
+  const std::string output_file = dir_ + "/phase.log";
+  const int status = run({PGSHIM_BINARY, "phase", "--rules", options_.rules_dir, "--migration",
+                          std::string(migration), "--set", std::string(phase)},
+                         output_file);
+  const std::string output = read_file(output_file);
+  std::filesystem::remove(output_file);
+  if (status != 0) return fmt::format("pgshim phase --set {} exited {}: {}", phase, status, output);
+  // The proxy polls its rules directory every second.
+  if (!wait_for_log(kInForce, reloads, std::chrono::seconds(10))) {
+    return fmt::format("the proxy did not reload the rules after `pgshim phase --set {}`:\n{}", phase,
+                       tail(log()));
+  }
+  return "";
+}
 
 std::string ProxyProcess::dsn(std::string_view database, std::string_view user,
                               std::string_view extra) const {

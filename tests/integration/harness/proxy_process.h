@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,16 @@ class ProxyProcess {
   [[nodiscard]] const std::string& dir() const { return dir_; }
   [[nodiscard]] std::string socket_dir() const { return dir_; }
   [[nodiscard]] std::string log() const;
+  [[nodiscard]] const std::string& rules_dir() const { return options_.rules_dir; }
+
+  // How many times `needle` occurs in the log so far.
+  [[nodiscard]] std::size_t log_count(std::string_view needle) const;
+  // Waits until `needle` occurs more than `seen` times in the log.
+  [[nodiscard]] bool wait_for_log(std::string_view needle, std::size_t seen,
+                                  std::chrono::milliseconds timeout) const;
+  // Runs `pgshim phase --set` on the rules directory and waits until the proxy
+  // has put the new rules in force. Returns "" or what went wrong.
+  [[nodiscard]] std::string set_phase(std::string_view migration, std::string_view phase) const;
 
   // A libpq connection string through the proxy.
   [[nodiscard]] std::string dsn(std::string_view database = "postgres",

@@ -92,13 +92,34 @@ bool RawClient::closed_by_peer(std::chrono::milliseconds timeout) {
   }
 }
 
-bool RawClient::startup(const std::string& user, const std::string& database) {
-  if (!send(startup_packet({{"user", user}, {"database", database}}))) return false;
+bool RawClient::startup(const std::string& user, const std::string& database,
+                        const std::string& application_name) {
+  std::vector<std::pair<std::string, std::string>> params = {{"user", user}, {"database", database}};
+  if (!application_name.empty()) params.emplace_back("application_name", application_name);
+  if (!send(startup_packet(params))) return false;
   for (;;) {
     auto m = read();
     if (!m || m->type == 'E') return false;
     if (m->type == 'Z') return true;
   }
+}
+
+bool RawClient::simple_query(const std::string& sql, std::string* error) {
+  if (!send(message('Q', sql + std::string(1, '\0')))) return false;
+  bool errored = false;
+  for (;;) {
+    auto m = read();
+    if (!m) return false;
+    if (m->type == 'E' && !errored && error != nullptr) *error = m->error_field('M');
+    errored = errored || m->type == 'E';
+    if (m->type == 'Z') return true;
+  }
+}
+
+void RawClient::vanish() {
+  if (fd_ < 0) return;
+  close(fd_);
+  fd_ = -1;
 }
 
 std::string RawClient::u32(std::uint32_t v) {

@@ -34,8 +34,14 @@ class RawClient {
   // True when the peer closed the connection within `timeout`.
   bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-  // Sends a StartupMessage for `user`/`database` and reads up to ReadyForQuery.
-  bool startup(const std::string& user, const std::string& database);
+  // Sends a StartupMessage for `user`/`database` (and `application_name` when not
+  // empty) and reads up to ReadyForQuery.
+  bool startup(const std::string& user, const std::string& database, const std::string& application_name = "");
+  // Sends a Query and reads its answer up to ReadyForQuery; false on EOF or
+  // timeout. `error` gets the first ErrorResponse's message, if any.
+  bool simple_query(const std::string& sql, std::string* error = nullptr);
+  // Closes the socket at once (as a killed process would).
+  void vanish();
 
   static std::string startup_packet(const std::vector<std::pair<std::string, std::string>>& params,
                                     std::uint32_t protocol = 196608);
