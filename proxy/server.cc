@@ -1,5 +1,6 @@
 #include "proxy/server.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <csignal>
@@ -14,6 +15,29 @@
 #include "proxy/session.h"
 
 namespace pgshim::proxy {
+namespace {
+
+// Each client costs two descriptors (its socket and the server's), and a
+// PgBouncer user expects max_client_connections to just work, so the soft limit
+// is raised to the hard one rather than left at the usual 1,024.
+void raise_descriptor_limit(int max_client_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  spdlog::info("file descriptor limit: {} (was {})", limit.rlim_cur, before);
+  const rlim_t needed = 2 * static_cast<rlim_t>(max_client_connections) + 64;
+  if (limit.rlim_cur < needed) {
+    spdlog::warn("the file descriptor limit {} is below the {} that max_client_connections {} needs; "
+                 "raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower max_client_connections",
+                 limit.rlim_cur, needed, max_client_connections);
+  }
+}
+
+}  // namespace
 
 Server::Server(Config config) {
   context_.config = std::move(config);
@@ -65,6 +89,7 @@ std::string Server::make_tls_contexts() {
 }
 
 std::string Server::open() {
+  raise_descriptor_limit(context_.config.max_client_connections);
   if (auto error = make_tls_contexts(); !error.empty()) return error;
   context_.rules = std::make_unique<RulesState>(context_.config.rules_dir);
   if (!context_.config.rules_dir.empty()) {
