@@ -151,7 +151,13 @@ asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, Output& out) 
   last_refused_ = false;
   if (rules_ == nullptr || (at_boundary() && context_.rules->version() != rules_->version)) take_snapshot();
   if (!rules_apply()) co_return false;
-  if (!rules_->rewriter->may_touch_rules(sql)) co_return false;
+  if (!rules_->rewriter->may_touch_rules(sql)) {
+    // A transaction often begins with a statement that names no rule table
+    // (BEGIN); the schema its later statements are rewritten with is taken now,
+    // at the boundary, since a new snapshot has none and none is taken inside.
+    if (at_boundary() && schema_ == nullptr) co_await refresh_at_boundary(out);
+    co_return false;
+  }
   if (at_boundary()) co_await refresh_at_boundary(out);
   const auto result = rewrite_now(sql);
   if (result == nullptr || result->status == rules::RewriteStatus::kUnchanged) co_return false;
