@@ -91,6 +91,10 @@ asio::awaitable<void> Session::finish(End end) {
                                              "client protocol error", "server protocol error",
                                              "shutdown"};
   spdlog::info("session {}: closed ({})", id_, kReasons[static_cast<int>(end)]);
+  // A client that vanished with a statement running: the backend would run it to
+  // its end for nobody (it notices a closed socket only when it next writes), so
+  // it is cancelled, as client_connection_check_interval would.
+  const bool cancel = end == End::kClientClosed && (pending_syncs_ > 0 || in_batch_) && backend_key_;
   switch (end) {
     case End::kClientClosed:
       break;
@@ -111,7 +115,7 @@ asio::awaitable<void> Session::finish(End end) {
       co_await fail("57P01", "terminating connection because pgshim is shutting down");
       break;
   }
-  if (server_ && end != End::kServerClosed) {
+  if (server_ && end != End::kServerClosed && !client_cut_mid_frame_) {
     // Terminate lets the server end the backend cleanly instead of logging an EOF.
     static constexpr char kTerminate[] = {'X', 0, 0, 0, 4};
     disarm_deadline();
@@ -121,6 +125,12 @@ asio::awaitable<void> Session::finish(End end) {
   disarm_deadline();
   client_.close();
   if (server_) server_->close();
+  if (cancel) {
+    spdlog::info("session {}: the client went away with a statement running: cancelling it", id_);
+    arm_deadline(std::chrono::seconds(5));
+    co_await send_cancel(backend_key_->process_id, backend_key_->secret_key);
+    disarm_deadline();
+  }
 }
 
 asio::awaitable<bool> Session::fail(std::string_view sqlstate, std::string_view message) {

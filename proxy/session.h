@@ -74,6 +74,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> fail(std::string_view sqlstate, std::string_view message);
   void arm_deadline(std::chrono::milliseconds timeout);
   void disarm_deadline();
+  asio::awaitable<void> send_cancel(std::uint32_t pid, std::uint32_t key);
   [[nodiscard]] bool idle() const { return pending_syncs_ == 0 && tx_status_ == 'I'; }
   // Inspects a whole frame sent by the server; false ends the session. Sets
   // `forward` to false for messages the proxy consumes itself.
@@ -99,6 +100,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t id_;
   asio::steady_timer deadline_;
   bool timed_out_ = false;
+  // The client went away after part of a frame was forwarded: a Terminate would
+  // become the rest of that frame, so none is sent.
+  bool client_cut_mid_frame_ = false;
 
   std::string startup_packet_;  // as the client sent it, forwarded byte for byte
   codec::StartupPacket startup_;

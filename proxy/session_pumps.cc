@@ -106,7 +106,10 @@ asio::awaitable<Session::End> Session::client_to_server() {
   std::size_t need = 0;       // room a held frame needs
   for (;;) {
     auto [ec, n] = co_await client_.read_some(buffer.prepare(need));
-    if (ec) co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
+    if (ec) {
+      client_cut_mid_frame_ = streaming > 0;
+      co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
+    }
     client_read_since_probe_ = true;
     buffer.commit(n);
     const std::string_view data = buffer.data();
@@ -129,7 +132,8 @@ asio::awaitable<Session::End> Session::client_to_server() {
       }
       const char type = header.type;
       if (client_holds_whole(type, header.length)) {
-        if ((type == 'Q' || type == 'P') && header.length > context_.config.max_message_size) {
+        // Every message held whole is bounded (a Bind is held only when it fits the buffer).
+        if (type != 'B' && header.length > context_.config.max_message_size) {
           protocol_error_ = fmt::format("pgshim: message of {} bytes exceeds max_message_size ({} bytes)",
                                         header.length, context_.config.max_message_size);
           end = End::kClientProtocol;

@@ -114,6 +114,14 @@ asio::awaitable<void> Session::forward_cancel(std::uint32_t pid, std::uint32_t k
     co_return;
   }
   client_.close();
+  co_await send_cancel(pid, key);
+}
+
+// Sends a CancelRequest on a new server connection (a CancelRequest is only ever
+// the first packet of a connection); the session's own one, if any, is closed first.
+asio::awaitable<void> Session::send_cancel(std::uint32_t pid, std::uint32_t key) {
+  if (server_) server_->close();
+  server_.reset();
   if (!co_await connect_upstream()) co_return;
   std::string packet;
   codec::append_u32(packet, 16);
