@@ -52,6 +52,22 @@ int wait_for_open_fds(pid_t pid, int expected, std::chrono::milliseconds timeout
   }
 }
 
+int settled_open_fds(pid_t pid) {
+  int last = open_fds(pid);
+  auto still_since = std::chrono::steady_clock::now();
+  const auto deadline = still_since + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline &&
+         std::chrono::steady_clock::now() - still_since < std::chrono::milliseconds(500)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const int n = open_fds(pid);
+    if (n != last) {
+      last = n;
+      still_since = std::chrono::steady_clock::now();
+    }
+  }
+  return last;
+}
+
 long raise_descriptor_limit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;

@@ -27,6 +27,9 @@ int wait_for_client_backends(const PgServer& pg, int expected, std::chrono::mill
 
 // Waits until process `pid` has `expected` open descriptors; returns the last count.
 int wait_for_open_fds(pid_t pid, int expected, std::chrono::milliseconds timeout);
+// The open descriptors of `pid` once the count has held still for half a second
+// (a proxy just started still holds the harness's probe connection for a moment).
+int settled_open_fds(pid_t pid);
 
 // Raises this process's descriptor limit to its hard limit; returns the new soft limit.
 long raise_descriptor_limit();
