@@ -94,6 +94,8 @@ bool apply_key(const std::string& path, const std::string& key, const YAML::Node
   else if (key == "threads") c.threads = value.as<int>();
   else if (key == "startup_timeout_ms") c.startup_timeout = std::chrono::milliseconds(value.as<int>());
   else if (key == "shutdown_grace_ms") c.shutdown_grace = std::chrono::milliseconds(value.as<int>());
+  else if (key == "client_idle_timeout_ms") c.client_idle_timeout = std::chrono::milliseconds(value.as<int>());
+  else if (key == "idle_transaction_timeout_ms") c.idle_transaction_timeout = std::chrono::milliseconds(value.as<int>());
   else if (key == "max_message_size") c.max_message_size = value.as<std::uint32_t>();
   else if (key == "max_client_connections") c.max_client_connections = value.as<int>();
   else if (key == "log_level") c.log_level = value.as<std::string>();
@@ -109,7 +111,8 @@ bool apply_key(const std::string& path, const std::string& key, const YAML::Node
     error = where(path, value) + fmt::format(
         ": unknown setting '{}'; known: listen, unix_socket_dir, upstream, rules, admin, tls_cert, "
         "tls_key, upstream_tls, upstream_ca, threads, startup_timeout_ms, shutdown_grace_ms, "
-        "max_message_size, max_client_connections, log_level", key);
+        "client_idle_timeout_ms, idle_transaction_timeout_ms, max_message_size, max_client_connections, "
+        "log_level", key);
     return false;
   }
   return true;
@@ -155,6 +158,9 @@ std::string validate_config(const Config& c) {
     if (!admin) return "admin: " + error;
     if (!admin->unix_path.empty()) return "admin: give HOST:PORT (the admin listener is TCP only)";
   }
+  if (c.startup_timeout.count() <= 0) return "startup_timeout_ms must be above 0";
+  if (c.client_idle_timeout.count() < 0) return "client_idle_timeout_ms must be 0 (off) or more";
+  if (c.idle_transaction_timeout.count() < 0) return "idle_transaction_timeout_ms must be 0 (off) or more";
   if (!c.unix_socket_dir.empty() && !std::filesystem::is_directory(c.unix_socket_dir)) {
     return "unix_socket_dir '" + c.unix_socket_dir + "' is not a directory";
   }

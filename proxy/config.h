@@ -30,6 +30,11 @@ struct Config {
   int threads = 1;
   std::chrono::milliseconds startup_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{30'000};
+  // 0 = off. A client idle between transactions, or inside one, that long is
+  // closed with a FATAL (as PostgreSQL's idle_session_timeout and
+  // idle_in_transaction_session_timeout would).
+  std::chrono::milliseconds client_idle_timeout{0};
+  std::chrono::milliseconds idle_transaction_timeout{0};
   std::uint32_t max_message_size = 64u << 20;  // Query and Parse, which the proxy buffers
   int max_client_connections = 10'000;
   std::string log_level = "info";

@@ -26,6 +26,8 @@ struct ServeFlags {
   int threads = 0;
   int shutdown_grace_ms = -1;
   int startup_timeout_ms = -1;
+  int client_idle_timeout_ms = -1;
+  int idle_transaction_timeout_ms = -1;
   long max_message_size = 0;
   int max_client_connections = 0;
   std::string log_level;
@@ -45,7 +47,11 @@ void add_serve_flags(CLI::App& serve, ServeFlags& f) {
   serve.add_option("--threads", f.threads, "worker threads");
   serve.add_option("--shutdown-grace-ms", f.shutdown_grace_ms, "how long SIGTERM waits for sessions");
   serve.add_option("--startup-timeout-ms", f.startup_timeout_ms, "deadline for a client's startup packet");
-  serve.add_option("--max-message-size", f.max_message_size, "largest Query or Parse message, bytes");
+  serve.add_option("--client-idle-timeout-ms", f.client_idle_timeout_ms,
+                   "close a client idle between transactions this long (0 = off, the default)");
+  serve.add_option("--idle-transaction-timeout-ms", f.idle_transaction_timeout_ms,
+                   "close a client idle inside a transaction this long (0 = off, the default)");
+  serve.add_option("--max-message-size", f.max_message_size, "largest message held whole (Query, Parse...), bytes");
   serve.add_option("--max-client-connections", f.max_client_connections, "client connection limit");
   serve.add_option("--log-level", f.log_level, "trace | debug | info | warn | error");
 }
@@ -83,6 +89,10 @@ std::string apply_serve_flags(const ServeFlags& f, Config& c) {
   if (f.threads > 0) c.threads = f.threads;
   if (f.shutdown_grace_ms >= 0) c.shutdown_grace = std::chrono::milliseconds(f.shutdown_grace_ms);
   if (f.startup_timeout_ms >= 0) c.startup_timeout = std::chrono::milliseconds(f.startup_timeout_ms);
+  if (f.client_idle_timeout_ms >= 0) c.client_idle_timeout = std::chrono::milliseconds(f.client_idle_timeout_ms);
+  if (f.idle_transaction_timeout_ms >= 0) {
+    c.idle_transaction_timeout = std::chrono::milliseconds(f.idle_transaction_timeout_ms);
+  }
   if (f.max_message_size > 0) c.max_message_size = static_cast<std::uint32_t>(f.max_message_size);
   if (f.max_client_connections > 0) c.max_client_connections = f.max_client_connections;
   return pgshim::proxy::validate_config(c);

@@ -1,6 +1,7 @@
 #include "proxy/session.h"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "rules/version_match.h"
@@ -11,7 +12,8 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 Session::Session(ServerContext& context, Stream client, asio::any_io_executor executor,
                  std::uint64_t id)
-    : context_(context), client_(std::move(client)), id_(id), deadline_(std::move(executor)) {}
+    : context_(context), client_(std::move(client)), id_(id), deadline_(executor),
+      idle_timer_(std::move(executor)) {}
 
 Session::~Session() {
   if (backend_key_) context_.cancels.remove(backend_key_->process_id, backend_key_->secret_key);
@@ -87,16 +89,27 @@ void Session::request_shutdown(bool now) {
 }
 
 asio::awaitable<void> Session::finish(End end) {
-  static constexpr const char* kReasons[] = {"client closed", "server closed",
-                                             "client protocol error", "server protocol error",
-                                             "shutdown"};
+  static constexpr const char* kReasons[] = {"client closed",          "server closed",
+                                             "client protocol error",  "server protocol error",
+                                             "shutdown",               "client idle timeout",
+                                             "idle transaction timeout"};
   spdlog::info("session {}: closed ({})", id_, kReasons[static_cast<int>(end)]);
+  disarm_idle_timer();
   // A client that vanished with a statement running: the backend would run it to
   // its end for nobody (it notices a closed socket only when it next writes), so
   // it is cancelled, as client_connection_check_interval would.
   const bool cancel = end == End::kClientClosed && (pending_syncs_ > 0 || in_batch_) && backend_key_;
   switch (end) {
     case End::kClientClosed:
+      break;
+    case End::kClientIdle:
+      co_await fail("57P05", fmt::format("pgshim: terminating connection due to client_idle_timeout ({} ms idle)",
+                                         context_.config.client_idle_timeout.count()));
+      break;
+    case End::kTransactionIdle:
+      co_await fail("25P03", fmt::format("pgshim: terminating connection due to idle_transaction_timeout "
+                                         "({} ms idle in a transaction)",
+                                         context_.config.idle_transaction_timeout.count()));
       break;
     case End::kServerClosed:
       context_.metrics.upstream_errors_total.fetch_add(1, std::memory_order_relaxed);
@@ -160,5 +173,31 @@ void Session::arm_deadline(std::chrono::milliseconds timeout) {
 }
 
 void Session::disarm_deadline() { deadline_.cancel(); }
+
+void Session::arm_idle_timer() {
+  disarm_idle_timer();
+  const bool in_transaction = tx_status_ != 'I';
+  const auto timeout =
+      in_transaction ? context_.config.idle_transaction_timeout : context_.config.client_idle_timeout;
+  if (timeout.count() <= 0) return;
+  idle_armed_ = true;
+  idle_timer_.expires_after(timeout);
+  idle_timer_.async_wait([weak = weak_from_this(), in_transaction](boost::system::error_code ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    // Client bytes since the ReadyForQuery disarm it; a completion queued just
+    // before that is told apart by idle_armed_.
+    if (!self || !self->idle_armed_) return;
+    self->idle_end_ = in_transaction ? End::kTransactionIdle : End::kClientIdle;
+    self->client_.cancel();
+  });
+}
+
+void Session::disarm_idle_timer() {
+  idle_end_.reset();
+  if (!idle_armed_) return;
+  idle_armed_ = false;
+  idle_timer_.cancel();
+}
 
 }  // namespace pgshim::proxy

@@ -54,6 +54,8 @@ class Session : public std::enable_shared_from_this<Session> {
     kClientProtocol,  // malformed client message: FATAL 08P01
     kServerProtocol,  // malformed server message: FATAL 08P01
     kShutdown,        // SIGTERM: FATAL 57P01
+    kClientIdle,      // client_idle_timeout: FATAL 57P05
+    kTransactionIdle, // idle_transaction_timeout: FATAL 25P03
   };
 
   asio::awaitable<bool> read_startup();
@@ -74,6 +76,11 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> fail(std::string_view sqlstate, std::string_view message);
   void arm_deadline(std::chrono::milliseconds timeout);
   void disarm_deadline();
+  // Idle timeouts: armed at a ReadyForQuery that leaves nothing in flight, with
+  // the timeout of the transaction state it reports; the client's next bytes
+  // disarm it. When it fires, the client pump ends with idle_end_.
+  void arm_idle_timer();
+  void disarm_idle_timer();
   asio::awaitable<void> send_cancel(std::uint32_t pid, std::uint32_t key);
   [[nodiscard]] bool idle() const { return pending_syncs_ == 0 && tx_status_ == 'I'; }
   // Inspects a whole frame sent by the server; false ends the session. Sets
@@ -100,6 +107,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t id_;
   asio::steady_timer deadline_;
   bool timed_out_ = false;
+  asio::steady_timer idle_timer_;
+  bool idle_armed_ = false;
+  std::optional<End> idle_end_;
   // The client went away after part of a frame was forwarded: a Terminate would
   // become the rest of that frame, so none is sent.
   bool client_cut_mid_frame_ = false;

@@ -108,9 +108,11 @@ asio::awaitable<Session::End> Session::client_to_server() {
     auto [ec, n] = co_await client_.read_some(buffer.prepare(need));
     if (ec) {
       client_cut_mid_frame_ = streaming > 0;
+      if (idle_end_) co_return *idle_end_;
       co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
     }
     client_read_since_probe_ = true;
+    if (idle_armed_) disarm_idle_timer();
     buffer.commit(n);
     const std::string_view data = buffer.data();
     std::size_t pos = std::min(streaming, data.size());
@@ -264,6 +266,7 @@ bool Session::on_server_message(char type, std::string_view body, Output& out, b
       tx_status_ = m.status;
       if (pending_syncs_ > 0) --pending_syncs_;
       ++syncs_answered_;
+      if (pending_syncs_ == 0 && !in_batch_) arm_idle_timer();
       // A marker the server skipped (an earlier error in its batch) is done with.
       while (!substitutions_.empty() && substitutions_.front().sync_index <= syncs_answered_) {
         substitutions_.pop_front();

@@ -54,6 +54,21 @@ TEST(ConfigFile, LoadsTheExample) {
   EXPECT_EQ(c.upstream.host, "postgres");
   EXPECT_EQ(c.upstream_tls, UpstreamTls::kPrefer);
   EXPECT_EQ(c.startup_timeout.count(), 10000);
+  EXPECT_EQ(c.client_idle_timeout.count(), 0);
+  EXPECT_EQ(c.idle_transaction_timeout.count(), 0);
+}
+
+TEST(ConfigFile, IdleTimeoutsAreOffByDefaultAndRead) {
+  Config defaults;
+  EXPECT_EQ(defaults.client_idle_timeout.count(), 0);
+  EXPECT_EQ(defaults.idle_transaction_timeout.count(), 0);
+  const auto path = write_temp("client_idle_timeout_ms: 60000\nidle_transaction_timeout_ms: 5000\n");
+  Config c;
+  std::string error;
+  ASSERT_TRUE(load_config_file(path, c, error)) << error;
+  EXPECT_EQ(c.client_idle_timeout.count(), 60000);
+  EXPECT_EQ(c.idle_transaction_timeout.count(), 5000);
+  std::remove(path.c_str());
 }
 
 TEST(ConfigFile, UnknownKeyNamesFileLineAndColumn) {
@@ -108,6 +123,21 @@ TEST(ConfigValidation, AdminListenerIsTcpHostAndPort) {
   EXPECT_NE(validate_config(c).find("admin"), std::string::npos);
   c.admin = "/tmp/.s.PGSQL.9930";
   EXPECT_NE(validate_config(c).find("TCP only"), std::string::npos);
+}
+
+TEST(ConfigValidation, TimeoutsMustNotBeNegative) {
+  std::string error;
+  Config c;
+  c.listen.push_back(*parse_endpoint("127.0.0.1:1", error));
+  c.upstream = *parse_endpoint("127.0.0.1:2", error);
+  c.client_idle_timeout = std::chrono::milliseconds(-1);
+  EXPECT_NE(validate_config(c).find("client_idle_timeout_ms"), std::string::npos);
+  c.client_idle_timeout = std::chrono::milliseconds(0);
+  c.idle_transaction_timeout = std::chrono::milliseconds(-5);
+  EXPECT_NE(validate_config(c).find("idle_transaction_timeout_ms"), std::string::npos);
+  c.idle_transaction_timeout = std::chrono::milliseconds(0);
+  c.startup_timeout = std::chrono::milliseconds(0);
+  EXPECT_NE(validate_config(c).find("startup_timeout_ms"), std::string::npos);
 }
 
 }  // namespace
