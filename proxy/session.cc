@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "proxy/log_text.h"
 #include "rules/version_match.h"
 
 namespace pgshim::proxy {
@@ -50,8 +51,8 @@ asio::awaitable<void> Session::run() {
     co_return;
   }
   spdlog::info("session {}: connected user={} database={} application_name={} tls={} from {}", id_,
-               startup_.param("user"), startup_.param("database"),
-               startup_.param("application_name"), client_.is_tls(), client_.peer());
+               loggable(startup_.param("user"), 64), loggable(startup_.param("database"), 64),
+               loggable(startup_.param("application_name"), 64), client_.is_tls(), client_.peer());
   pumping_ = true;
   const auto result = co_await (client_to_server() || server_to_client());
   co_await finish(std::visit([](End e) { return e; }, result));
@@ -149,7 +150,7 @@ asio::awaitable<void> Session::finish(End end) {
 asio::awaitable<bool> Session::fail(std::string_view sqlstate, std::string_view message) {
   std::string out;
   codec::ErrorResponse::make("FATAL", sqlstate, message).encode(out);
-  spdlog::info("session {}: FATAL {} {}", id_, sqlstate, message);
+  spdlog::info("session {}: FATAL {} {}", id_, sqlstate, loggable(message));
   // A client that does not read must not hold the session open.
   disarm_deadline();
   arm_deadline(std::chrono::seconds(5));

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/log_text.h"
 #include "proxy/session.h"
 #include "rules/phase_check.h"
 #include "rules/client_profile.h"
@@ -20,10 +21,7 @@ const rules::StaticSchemaCache& empty_schema() {
   return empty;
 }
 
-std::string truncate_sql(std::string_view sql) {
-  constexpr std::size_t kMax = 200;
-  return sql.size() <= kMax ? std::string(sql) : std::string(sql.substr(0, kMax)) + "...";
-}
+std::string truncate_sql(std::string_view sql) { return loggable(sql, 200); }
 
 // Reads the text columns of a DataRow body; false when it is malformed.
 bool read_data_row(std::string_view body, std::vector<std::string>& values) {
@@ -198,7 +196,7 @@ std::string Session::text_to_prepare(std::string_view sql, bool& refused) {
 }
 
 std::string Session::refuse(const std::string& sqlstate, const std::string& message, std::string_view sql) {
-  spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), message);
+  spdlog::info("session {}: refused [{}]: {}", id_, truncate_sql(sql), loggable(message));
   context_.metrics.refusals_total.fetch_add(1, std::memory_order_relaxed);
   std::string marker = fmt::format("PGSHIM_REFUSED_{}_{}", id_, next_marker_++);
   substitutions_.push_back({marker, sqlstate, message, syncs_sent_ + 1});
