@@ -34,9 +34,10 @@ constexpr int kReferenceRound = 1;
 // Growth allowed from the reference round to the last: a leak of 2 KiB per
 // connection over the 2,000 connections in between would exceed it.
 constexpr long kLeakToleranceKib = 4 * 1024;
-// Resident memory per idle connection: the target is 64 KiB (bench/README.md has
-// the measured figure); twice that fails, so a gross regression does.
-constexpr long kIdleBoundBytes = 128 * 1024;
+// Resident memory per idle connection (after one small query each, on a fresh
+// proxy): the target, about three times the 20 KB measured (bench/README.md), so
+// only a gross regression fails it.
+constexpr long kIdleBoundBytes = 64 * 1024;
 constexpr auto kRoundDeadline = 90s;
 
 class FaultLoadTest : public ::testing::Test {
