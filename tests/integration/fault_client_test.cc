@@ -81,6 +81,15 @@ bool wait_until_active(const PgServer& pg, std::string_view application_name) {
   return false;
 }
 
+// After a client of `application_name` vanished: its backend is gone, and
+// nothing it sent reached `table`.
+void expect_gone_with_nothing_committed(const PgServer& pg, std::string_view application_name,
+                                        std::string_view table) {
+  EXPECT_EQ(wait_for_client_backends(pg, 0, kGone, application_name), 0);
+  Conn check(pg.dsn());
+  EXPECT_EQ(check.scalar(fmt::format("SELECT count(*) FROM {}", table)), "0");
+}
+
 std::string ssl_request() { return RawClient::u32(8) + RawClient::u32(kSslRequestCode); }
 
 TEST_F(FaultClientTest, ClientVanishingDuringAQueryEndsItsBackend) {
@@ -123,9 +132,7 @@ TEST_F(FaultClientTest, ClientVanishingMidCopyInCommitsNothing) {
     ASSERT_TRUE(raw.send(rows));
     ASSERT_TRUE(wait_until_active(pg, "vanish_copy"));
     raw.vanish();
-    EXPECT_EQ(wait_for_client_backends(pg, 0, kGone, "vanish_copy"), 0);
-    Conn check(pg.dsn());
-    EXPECT_EQ(check.scalar("SELECT count(*) FROM vanish_copy"), "0");
+    expect_gone_with_nothing_committed(pg, "vanish_copy", "vanish_copy");
   }
   expect_serves_new_client(*proxy_);
 }
@@ -146,9 +153,7 @@ TEST_F(FaultClientTest, ClientVanishingMidMessageCommitsNothing) {
   ASSERT_TRUE(raw.send(parse + bind + execute.substr(0, 7)));  // 3 bytes of the row limit missing
   std::this_thread::sleep_for(200ms);                           // forwarded before the end
   raw.vanish();
-  EXPECT_EQ(wait_for_client_backends(pg, 0, kGone, "vanish_commit"), 0);
-  Conn check(pg.dsn());
-  EXPECT_EQ(check.scalar("SELECT count(*) FROM vanish_commit"), "0");
+  expect_gone_with_nothing_committed(pg, "vanish_commit", "vanish_commit");
   expect_serves_new_client(*proxy_);
 }
 

@@ -20,6 +20,7 @@
 #include "tests/integration/harness/pq.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/proxy_process.h"
+#include "tests/integration/harness/rule_files.h"
 
 namespace pgshim::testing {
 namespace {
@@ -32,26 +33,11 @@ constexpr int kRows = 100;
 constexpr auto kHold = 1500ms;  // traffic between two steps
 
 std::string rule_file(std::string_view database, std::string_view phase, bool with_nickname) {
-  std::string text = fmt::format(R"(migration: {}
-database: {}
-phase: {}
-versions:
-  old: {{ application_name: "app-v1*" }}
-  new: {{ application_name: "app-v2*" }}
-  default: old
-strict: true
-changes:
-  - rename_column:
-      table: users
-      from: fullname
-      to: display_name
-)",
-                                 kMigration, database, phase);
-  if (with_nickname) {
-    text += "  - add_column:\n      table: users\n      column: { name: nickname, type: text }\n"
-            "      default: \"'n/a'\"\n";
-  }
-  return text;
+  return rename_users_rule(kMigration, database, phase, "app-v1", "app-v2",
+                           with_nickname ? "  - add_column:\n      table: users\n"
+                                           "      column: { name: nickname, type: text }\n"
+                                           "      default: \"'n/a'\"\n"
+                                         : "");
 }
 
 // Each transaction writes a row and reads it back in its own version's column
