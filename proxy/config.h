@@ -35,7 +35,7 @@ struct Config {
   // idle_in_transaction_session_timeout would).
   std::chrono::milliseconds client_idle_timeout{0};
   std::chrono::milliseconds idle_transaction_timeout{0};
-  std::uint32_t max_message_size = 64u << 20;  // Query and Parse, which the proxy buffers
+  std::uint32_t max_message_size = 64u << 20;  // every message the proxy holds whole (Query, Parse...)
   int max_client_connections = 10'000;
   std::string log_level = "info";
 };

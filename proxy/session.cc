@@ -148,6 +148,12 @@ asio::awaitable<void> Session::finish(End end) {
 }
 
 asio::awaitable<bool> Session::fail(std::string_view sqlstate, std::string_view message) {
+  if (server_cut_mid_frame_) {
+    spdlog::info("session {}: FATAL {} {} (not sent: the client is in the middle of a message)", id_, sqlstate,
+                 loggable(message));
+    client_.close();
+    co_return false;
+  }
   std::string out;
   codec::ErrorResponse::make("FATAL", sqlstate, message).encode(out);
   spdlog::info("session {}: FATAL {} {}", id_, sqlstate, loggable(message));

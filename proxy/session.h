@@ -110,9 +110,11 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer idle_timer_;
   bool idle_armed_ = false;
   std::optional<End> idle_end_;
-  // The client went away after part of a frame was forwarded: a Terminate would
-  // become the rest of that frame, so none is sent.
+  // A side stopped after part of a frame was forwarded to the other: a Terminate
+  // (to the server) or an ErrorResponse (to the client) would become the rest of
+  // that frame, so none is sent; the end of the connection says it.
   bool client_cut_mid_frame_ = false;
+  bool server_cut_mid_frame_ = false;
 
   std::string startup_packet_;  // as the client sent it, forwarded byte for byte
   codec::StartupPacket startup_;

@@ -195,7 +195,10 @@ asio::awaitable<Session::End> Session::server_to_client() {
   std::size_t need = 0;
   for (;;) {
     auto [ec, n] = co_await server_->read_some(buffer.prepare(need));
-    if (ec) co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
+    if (ec) {
+      server_cut_mid_frame_ = streaming > 0;
+      co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
+    }
     server_read_since_probe_ = true;
     buffer.commit(n);
     const std::string_view data = buffer.data();

@@ -157,6 +157,37 @@ TEST_F(FaultClientTest, ClientVanishingMidMessageCommitsNothing) {
   expect_serves_new_client(*proxy_);
 }
 
+// The other direction: a backend that ends in the middle of a message to the
+// client (terminated while it streams a 64 MiB row) leaves the client with the
+// bytes it sent and the end of the connection, never an ErrorResponse glued
+// into the row, where it would read as data.
+TEST_F(FaultClientTest, ServerEndingMidMessageAddsNothingToIt) {
+  auto& pg = PgServer::shared();
+  RawClient raw(proxy_->port());
+  ASSERT_TRUE(raw.startup("postgres", "postgres", "cut_row"));
+  ASSERT_TRUE(raw.send(RawClient::message('Q', std::string("SELECT repeat('x', 64 * 1024 * 1024)") + '\0')));
+  auto description = raw.read();
+  ASSERT_TRUE(description.has_value());
+  ASSERT_EQ(description->type, 'T');
+  auto header = raw.read_bytes(5);
+  ASSERT_TRUE(header.has_value());
+  ASSERT_EQ((*header)[0], 'D');
+  // Not reading on: the backend blocks in the middle of the row, and is terminated there.
+  ASSERT_TRUE(wait_until_active(pg, "cut_row"));
+  Conn admin(pg.dsn());
+  ASSERT_EQ(admin.scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cut_row'"),
+            "t");
+  auto rest = raw.read_until_closed(128u << 20, kGone);
+  ASSERT_TRUE(rest.has_value()) << "the connection stayed open";
+  ASSERT_GT(rest->size(), 6u);
+  EXPECT_LT(rest->size(), 64u << 20) << "the whole row arrived: the server was not cut mid-message";
+  // Column count and value length, then nothing but the value's bytes.
+  EXPECT_EQ(rest->find_first_not_of('x', 6), std::string::npos)
+      << "foreign bytes in the row: " << rest->substr(rest->find_first_not_of('x', 6), 80);
+  EXPECT_EQ(wait_for_client_backends(pg, 0, kGone, "cut_row"), 0);
+  expect_serves_new_client(*proxy_);
+}
+
 TEST_F(FaultClientTest, ClientVanishingMidTlsHandshake) {
   const std::string hello = tls_client_hello();
   ASSERT_GT(hello.size(), 100u);

@@ -80,6 +80,22 @@ std::optional<RawMessage> RawClient::read(std::chrono::milliseconds timeout) {
   return RawMessage{(*header)[0], std::move(*body)};
 }
 
+std::optional<std::string> RawClient::read_until_closed(std::size_t max, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string out = std::move(pending_);
+  pending_.clear();
+  while (out.size() <= max) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !wait_readable(left)) return std::nullopt;
+    char buf[65536];
+    const ssize_t got = recv(fd_, buf, sizeof buf, 0);
+    if (got <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(got));
+  }
+  return std::nullopt;
+}
+
 bool RawClient::closed_by_peer(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -31,6 +31,9 @@ class RawClient {
   std::optional<RawMessage> read(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads exactly n bytes (e.g. the 'S'/'N' answer to SSLRequest).
   std::optional<std::string> read_bytes(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Everything the peer sends until it closes the connection (at most `max`
+  // bytes); nullopt when it is still open after `timeout`.
+  std::optional<std::string> read_until_closed(std::size_t max, std::chrono::milliseconds timeout);
   // True when the peer closed the connection within `timeout`.
   bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
