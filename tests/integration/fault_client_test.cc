@@ -157,6 +157,23 @@ TEST_F(FaultClientTest, ClientVanishingMidMessageCommitsNothing) {
   expect_serves_new_client(*proxy_);
 }
 
+// A client that sends its last message and the end of its stream together (one
+// TCP segment, one readiness event): the proxy must see the end as well as the
+// message, or the session and its backend stay open for nobody.
+TEST_F(FaultClientTest, ClientEndingWithItsLastMessageEndsItsBackend) {
+  auto& pg = PgServer::shared();
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(fmt::format("attempt {}", i + 1));
+    RawClient raw(proxy_->port());
+    ASSERT_TRUE(raw.startup("postgres", "postgres", "last_words"));
+    ASSERT_TRUE(raw.send_then_end(RawClient::message('Q', std::string("SELECT 1") + '\0')));
+    ASSERT_TRUE(raw.closed_by_peer(kGone)) << "the proxy did not see the end of the client's stream";
+    EXPECT_EQ(wait_for_client_backends(pg, 0, kGone, "last_words"), 0);
+  }
+  EXPECT_EQ(wait_for_open_fds(proxy_->pid(), fds_, kGone), fds_);
+  expect_serves_new_client(*proxy_);
+}
+
 // The other direction: a backend that ends in the middle of a message to the
 // client (terminated while it streams a 64 MiB row) leaves the client with the
 // bytes it sent and the end of the connection, never an ErrorResponse glued
@@ -178,7 +195,10 @@ TEST_F(FaultClientTest, ServerEndingMidMessageAddsNothingToIt) {
   ASSERT_EQ(admin.scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cut_row'"),
             "t");
   auto rest = raw.read_until_closed(128u << 20, kGone);
-  ASSERT_TRUE(rest.has_value()) << "the connection stayed open";
+  ASSERT_TRUE(rest.has_value()) << "the connection stayed open; the backend: "
+                                << admin.scalar("SELECT string_agg(state || ' ' || wait_event, ', ') FROM "
+                                                "pg_stat_activity WHERE application_name = 'cut_row'")
+                                << "\n" << tail(proxy_->log(), 2000);
   ASSERT_GT(rest->size(), 6u);
   EXPECT_LT(rest->size(), 64u << 20) << "the whole row arrived: the server was not cut mid-message";
   // Column count and value length, then nothing but the value's bytes.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -130,6 +131,13 @@ bool RawClient::simple_query(const std::string& sql, std::string* error) {
     errored = errored || m->type == 'E';
     if (m->type == 'Z') return true;
   }
+}
+
+bool RawClient::send_then_end(const std::string& bytes) {
+  int on = 1;
+  if (setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &on, sizeof on) != 0) return false;
+  if (!send(bytes)) return false;
+  return shutdown(fd_, SHUT_WR) == 0;  // flushes the corked data with the FIN
 }
 
 void RawClient::vanish() {

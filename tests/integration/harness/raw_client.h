@@ -45,6 +45,9 @@ class RawClient {
   bool simple_query(const std::string& sql, std::string* error = nullptr);
   // Closes the socket at once (as a killed process would).
   void vanish();
+  // Sends `bytes` and the end of the stream in one TCP segment (the FIN rides on
+  // the data), leaving the socket open for reading.
+  bool send_then_end(const std::string& bytes);
 
   static std::string startup_packet(const std::vector<std::pair<std::string, std::string>>& params,
                                     std::uint32_t protocol = 196608);
