@@ -20,7 +20,7 @@
 #include "tests/integration/harness/pq.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/proxy_process.h"
-#include "tests/integration/harness/rule_files.h"
+#include "tests/integration/harness/rules_proxy.h"
 
 namespace pgshim::testing {
 namespace {
@@ -33,11 +33,13 @@ constexpr int kRows = 100;
 constexpr auto kHold = 1500ms;  // traffic between two steps
 
 std::string rule_file(std::string_view database, std::string_view phase, bool with_nickname) {
-  return rename_users_rule(kMigration, database, phase, "app-v1", "app-v2",
-                           with_nickname ? "  - add_column:\n      table: users\n"
-                                           "      column: { name: nickname, type: text }\n"
-                                           "      default: \"'n/a'\"\n"
-                                         : "");
+  const std::string rename = "  - rename_column:\n      table: users\n      from: fullname\n      to: display_name\n";
+  return shop_rule(kMigration, database, phase,
+                   with_nickname ? rename + "  - add_column:\n      table: users\n"
+                                            "      column: { name: nickname, type: text }\n"
+                                            "      default: \"'n/a'\"\n"
+                                 : rename,
+                   "strict: true\n");
 }
 
 // Each transaction writes a row and reads it back in its own version's column
@@ -69,7 +71,7 @@ class Traffic {
       r.log = fmt::format("{}/pgbench-{}-{}.log", proxy.dir(), k.version, k.mode);
       r.argv = {kPgbench, "-n", "-c", "2", "-j", "1", "-T", std::to_string(seconds), "-M", k.mode, "-f", script_file,
                 "-h", "127.0.0.1", "-p", std::to_string(proxy.port()), "-U", "postgres",
-                fmt::format("dbname={} application_name=app-{}", database, k.version)};
+                fmt::format("dbname={} application_name=shop-{}", database, k.version)};
     }
     for (auto& r : runs_) {
       threads_.emplace_back([&r, seconds] { r.status = run_for(r.argv, r.log, std::chrono::seconds(seconds + 60)); });
@@ -136,7 +138,7 @@ TEST(FaultRules, BrokenRuleFileDuringTrafficKeepsTheRulesInForce) {
   // The whole file: picked up, with the column it adds.
   std::ofstream(file, std::ios::trunc) << whole;
   ASSERT_TRUE(proxy.wait_for_log(" in force: ", reloads, 10s)) << tail(proxy.log());
-  Conn v2(proxy.dsn(kDatabase, "postgres", "sslmode=disable application_name=app-v2"));
+  Conn v2(proxy.dsn(kDatabase, "postgres", "sslmode=disable application_name=shop-v2"));
   EXPECT_EQ(v2.scalar("SELECT nickname FROM users WHERE id = 1"), "n/a");
   traffic.join();
   traffic.expect_no_error();
