@@ -60,20 +60,16 @@ asio::awaitable<void> Session::run() {
 
 void Session::probe_ends() {
   if (!pumping_) return;
-  if (client_read_since_probe_) {
-    client_read_since_probe_ = false;
-    if (client_.peer_has_ended()) {
-      spdlog::debug("session {}: the client's stream ended with its last data", id_);
-      client_.cancel();  // the client pump's read fails: the client closed
-    }
-  }
-  if (server_ && server_read_since_probe_) {
-    server_read_since_probe_ = false;
-    if (server_->peer_has_ended()) {
-      spdlog::debug("session {}: the server's stream ended with its last data", id_);
-      server_->cancel();
-    }
-  }
+  // An ended stream cancels that side's read, so its pump ends as on end of stream.
+  const auto probe = [this](Stream& stream, bool& read_since, const char* side) {
+    if (!read_since) return;
+    read_since = false;
+    if (!stream.peer_has_ended()) return;
+    spdlog::debug("session {}: the {}'s stream ended with its last data", id_, side);
+    stream.cancel();
+  };
+  probe(client_, client_read_since_probe_, "client");
+  if (server_) probe(*server_, server_read_since_probe_, "server");
 }
 
 void Session::request_shutdown(bool now) {

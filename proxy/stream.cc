@@ -20,13 +20,16 @@ tcp::socket& Stream::tcp_layer() {
   return std::get<tcp::socket>(stream_);
 }
 
+int Stream::plain_handle() {
+  if (auto* u = std::get_if<unix_socket>(&stream_)) return u->native_handle();
+  return tcp_layer().native_handle();
+}
+
 asio::awaitable<IoResult> Stream::write(std::span<const asio::const_buffer> pieces) {
   if (is_tls()) co_return co_await asio::async_write(tls(), pieces, kAsTuple);
   boost::system::error_code ec;
   const std::size_t sent = send_now(pieces, ec);
-  std::size_t total = 0;
-  for (const auto& piece : pieces) total += piece.size();
-  if (ec || sent == total) co_return IoResult{ec, sent};
+  if (ec || sent == asio::buffer_size(pieces)) co_return IoResult{ec, sent};
   // The kernel took part of it: the rest waits until the socket drains.
   std::vector<asio::const_buffer> rest;
   std::size_t skip = sent;
@@ -48,8 +51,7 @@ asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
 }
 
 std::size_t Stream::send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec) {
-  const int fd = std::holds_alternative<unix_socket>(stream_) ? std::get<unix_socket>(stream_).native_handle()
-                                                             : tcp_layer().native_handle();
+  const int fd = plain_handle();
   std::array<iovec, 16> iov{};  // more pieces than this go out with the remainder
   std::size_t count = 0;
   for (const auto& piece : pieces) {
@@ -74,8 +76,7 @@ std::size_t Stream::send_now(std::span<const asio::const_buffer> pieces, boost::
 
 bool Stream::peer_has_ended() {
   if (is_tls()) return false;
-  const int fd = std::holds_alternative<unix_socket>(stream_) ? std::get<unix_socket>(stream_).native_handle()
-                                                             : tcp_layer().native_handle();
+  const int fd = plain_handle();
   if (fd < 0) return false;
   char byte = 0;
   const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -77,6 +77,8 @@ class Stream {
   static DrainedBuffer for_read(Socket&, asio::mutable_buffer b) { return DrainedBuffer(b); }
   static asio::mutable_buffer for_read(std::unique_ptr<TlsStream>&, asio::mutable_buffer b) { return b; }
   tcp::socket& tcp_layer();
+  // The descriptor of the TCP or Unix socket (under TLS, of its TCP layer).
+  int plain_handle();
   // Sends what the kernel takes now; 0 bytes and no error when the socket is full.
   std::size_t send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec);
 
