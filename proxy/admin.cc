@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "rules/identifier.h"
 #include "rules/names.h"
 #include "rules/phase_check.h"
 #include "rules/version_match.h"
@@ -26,8 +27,6 @@ using nlohmann::json;
 constexpr std::size_t kMaxRequestBytes = 8 * 1024;
 constexpr auto kRequestTimeout = std::chrono::seconds(5);
 
-std::string table_text(const rules::TableName& t) { return t.schema.empty() ? t.name : t.schema + "." + t.name; }
-
 json column_json(const rules::ColumnSpec& c) { return {{"name", c.name}, {"type", c.type}}; }
 
 json change_json(const rules::Change& change) {
@@ -36,10 +35,10 @@ json change_json(const rules::Change& change) {
       [&](const auto& c) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, rules::RenameTable>) {
-          out["from"] = table_text(c.from);
-          out["to"] = table_text(c.to);
+          out["from"] = rules::display_table_name(c.from);
+          out["to"] = rules::display_table_name(c.to);
         } else {
-          out["table"] = table_text(c.table);
+          out["table"] = rules::display_table_name(c.table);
           if constexpr (std::is_same_v<T, rules::RenameColumn>) {
             out["from"] = c.from;
             out["to"] = c.to;

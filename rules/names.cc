@@ -1,5 +1,7 @@
 #include "rules/names.h"
 
+#include "rules/identifier.h"
+
 #include <cstddef>
 #include <type_traits>
 #include <variant>
@@ -30,18 +32,17 @@ std::optional<ClientVersion> parse_client_version(std::string_view text) {
 std::string_view change_kind_name(const ChangeKind& kind) { return kChangeKinds[kind.index()]; }
 
 std::string change_target(const ChangeKind& kind) {
-  const auto table_text = [](const TableName& t) { return t.schema.empty() ? t.name : t.schema + "." + t.name; };
   return std::visit(
       [&](const auto& change) -> std::string {
         using T = std::decay_t<decltype(change)>;
         if constexpr (std::is_same_v<T, RenameTable>) {
-          return table_text(change.from);
+          return display_table_name(change.from);
         } else if constexpr (std::is_same_v<T, RenameColumn>) {
-          return table_text(change.table) + "." + change.from;
+          return display_table_name(change.table) + "." + display_identifier(change.from);
         } else if constexpr (std::is_same_v<T, RetypeColumn>) {
-          return table_text(change.table) + "." + change.from.name;
+          return display_table_name(change.table) + "." + display_identifier(change.from.name);
         } else {
-          return table_text(change.table) + "." + change.column.name;
+          return display_table_name(change.table) + "." + display_identifier(change.column.name);
         }
       },
       kind);

@@ -27,8 +27,8 @@ inline constexpr std::array<std::string_view, 5> kChangeKinds = {
 [[nodiscard]] std::optional<ClientVersion> parse_client_version(std::string_view text);
 
 [[nodiscard]] std::string_view change_kind_name(const ChangeKind& kind);
-// What a change is about, as written in the rule: "users.name" for a column
-// change, "users" for a table rename (with its schema when the rule names one).
+// What a change is about: "users.name" for a column change, "users" for a table
+// rename (with its schema when the rule names one), as display_table_name spells it.
 [[nodiscard]] std::string change_target(const ChangeKind& kind);
 
 }  // namespace pgshim::rules

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "rules/identifier.h"
 #include "rules/names.h"
 
 namespace pgshim::rules {
@@ -13,9 +14,6 @@ struct Checker {
   std::size_t index;
   std::vector<PhaseProblem>& problems;
 
-  [[nodiscard]] std::string display(const TableName& table) const {
-    return table.schema.empty() ? table.name : table.schema + "." + table.name;
-  }
   [[nodiscard]] const TableInfo* table(const TableName& name) const {
     return schema.find_table(schema.resolve_schema(name.schema, name.name), name.name);
   }
@@ -28,17 +26,17 @@ struct Checker {
   // the switch to contracted, or added before the switch to expanded).
   void expect_table(const TableName& name, bool present) {
     if (!present || table(name) != nullptr) return;
-    report(fmt::format("table {} does not exist", display(name)));
+    report(fmt::format("table {} does not exist", display_table_name(name)));
   }
   void expect_column(const TableName& name, const std::string& column, bool present) {
     if (!present) return;
     const TableInfo* info = table(name);
     if (info == nullptr) {
-      report(fmt::format("table {} does not exist", display(name)));
+      report(fmt::format("table {} does not exist", display_table_name(name)));
       return;
     }
     if (info->find(column) != nullptr) return;
-    report(fmt::format("column {}.{} does not exist; run the DDL of this phase first", display(name), column));
+    report(fmt::format("column {}.{} does not exist; run the DDL of this phase first", display_table_name(name), column));
   }
   void check_pair(const TableName& table_name, const std::string& from, const std::string& to) {
     const Phase p = migration.phase;
