@@ -90,8 +90,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Rewriting (DESIGN.md section 3): sets last_sent_, last_rewrite_ and
   // last_refused_. Returns false when the statement is sent as is.
-  asio::awaitable<bool> rewrite_frame(std::string_view sql, Output& out);
-  asio::awaitable<void> refresh_at_boundary(Output& out);
+  bool rewrite_frame(std::string_view sql);
+  // At a transaction boundary, takes the newest rules snapshot and the schema
+  // cache the transaction is rewritten with. False when rules apply and the
+  // schema must first be read (read_schema); the caller reads it and calls again.
+  bool refresh_at_boundary();
+  // Reads the schema from the catalog on the server connection, after sending
+  // what `out` holds; false when it could not.
   asio::awaitable<bool> read_schema(Output& out);
   void take_snapshot();
   [[nodiscard]] bool at_boundary() const { return idle() && !in_batch_; }
@@ -177,8 +182,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string last_sent_;  // set by rewrite_frame: the text to send, "" when the client's
   bool last_refused_ = false;  // set by rewrite_frame: last_sent_ is a refusal marker
   std::vector<std::string> last_executes_;  // set by send_sql: the statements a Parse EXECUTEs
-  asio::awaitable<bool> on_client_message(char type, std::string_view frame, std::string_view body,
-                                          Output& out);
+  enum class Handled { kDone, kMalformed, kReadSchemaFirst };
+  Handled on_client_message(char type, std::string_view frame, std::string_view body, Output& out,
+                            bool may_read_schema);
+  // Decoded into again and again, so that their vectors are not allocated per message.
+  codec::Parse parse_scratch_;
+  codec::Bind bind_scratch_;
   // Tracking is on when a rules directory is configured.
   [[nodiscard]] bool tracks_statements() const { return !context_.config.rules_dir.empty(); }
   [[nodiscard]] PrepareStamp stamp() const;
@@ -186,13 +195,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // statement commands in it tracked and, in a Query, each stale statement it
   // EXECUTEs prepared again just before that statement. False when the frame
   // is forwarded as is.
-  asio::awaitable<bool> send_sql(std::string_view sql, const codec::Parse* parse, Output& out);
+  bool send_sql(std::string_view sql, const codec::Parse* parse, Output& out);
   // SQL to insert into a Query, at offsets of the client's text.
   using Insertions = std::vector<std::pair<std::uint32_t, std::string>>;
   Insertions track_sql(std::string_view sql, bool in_parse, Output& out);
   void splice_into_query(std::string_view sql, const Insertions& insertions);
-  asio::awaitable<void> before_statement_use(std::string_view name, Output& out);
-  asio::awaitable<void> refresh_for_statements(Output& out);
+  // Before a Bind or Describe of `name`, known to the session, after refresh_at_boundary().
+  void before_statement_use(std::string_view name, Output& out);
   // Prepares `name` again, when stale, with messages ahead of the client's
   // (extended protocol), or returns the SQL to run before the client's
   // statement (simple Query).

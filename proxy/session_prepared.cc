@@ -36,17 +36,8 @@ std::string sql_prepare(std::string_view name, std::string_view types, std::stri
 
 PrepareStamp Session::stamp() const { return PrepareStamp{rules_ ? rules_->version : 0, schema_generation()}; }
 
-asio::awaitable<void> Session::refresh_for_statements(Output& out) {
-  if (!at_boundary()) co_return;
-  if (rules_ == nullptr) take_snapshot();
-  co_await refresh_at_boundary(out);
-}
-
-asio::awaitable<bool> Session::send_sql(std::string_view sql, const codec::Parse* parse, Output& out) {
-  // The rules and schema of a transaction are taken where it starts, so that a
-  // statement it EXECUTEs is checked against them even if it starts with BEGIN.
-  if (tracks_statements()) co_await refresh_for_statements(out);
-  bool replaced = co_await rewrite_frame(sql, out);
+bool Session::send_sql(std::string_view sql, const codec::Parse* parse, Output& out) {
+  bool replaced = rewrite_frame(sql);
   last_executes_.clear();
   if (tracks_statements() && !last_refused_) {
     const auto insertions = track_sql(sql, parse != nullptr, out);
@@ -55,7 +46,7 @@ asio::awaitable<bool> Session::send_sql(std::string_view sql, const codec::Parse
       replaced = true;
     }
   }
-  if (!replaced) co_return false;
+  if (!replaced) return false;
   std::string encoded;
   if (parse == nullptr) {
     codec::Query{last_sent_}.encode(encoded);
@@ -64,7 +55,7 @@ asio::awaitable<bool> Session::send_sql(std::string_view sql, const codec::Parse
     codec::Parse{parse->statement, last_sent_, last_refused_ ? no_types : parse->param_types}.encode(encoded);
   }
   out.add(std::move(encoded));
-  co_return true;
+  return true;
 }
 
 Session::Insertions Session::track_sql(std::string_view sql, bool in_parse, Output& out) {
@@ -230,14 +221,14 @@ void Session::prepare_again_with_messages(std::string_view name, Output& out) {
   p->sent = std::move(text);
 }
 
-asio::awaitable<void> Session::before_statement_use(std::string_view name, Output& out) {
-  if (name.empty() || statements_.find(name) == nullptr) co_return;
-  co_await refresh_for_statements(out);
+void Session::before_statement_use(std::string_view name, Output& out) {
   const PreparedStatement* p = statements_.find(name);
-  if (p == nullptr) co_return;
+  if (p == nullptr) return;
   // A statement whose text is `EXECUTE other` uses `other` when it runs.
-  const std::vector<std::string> executes = p->executes;
-  for (const std::string& other : executes) prepare_again_with_messages(other, out);
+  if (!p->executes.empty()) {
+    const std::vector<std::string> executes = p->executes;  // preparing again may rehash the map
+    for (const std::string& other : executes) prepare_again_with_messages(other, out);
+  }
   prepare_again_with_messages(name, out);
 }
 

@@ -5,6 +5,7 @@
 // stays at two buffers plus the largest message the proxy must read (Query,
 // Parse, ErrorResponse...: bounded by max_message_size).
 #include <algorithm>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -46,14 +47,16 @@ bool bind_statement_prefix(std::string_view body, std::string_view& statement) {
 }  // namespace
 
 // Validates a message held whole, decoding it once, and forwards it (rewritten
-// when it is a Query or Parse that rules apply to). False when it is malformed.
-asio::awaitable<bool> Session::on_client_message(char type, std::string_view frame, std::string_view body,
-                                                 Output& out) {
+// when it is a Query or Parse that rules apply to). Never waits: when the
+// transaction it starts needs the schema read first, it says so before doing
+// anything, and the pump reads it and calls again with `may_read_schema` false.
+Session::Handled Session::on_client_message(char type, std::string_view frame, std::string_view body, Output& out,
+                                            bool may_read_schema) {
   using codec::DecodeStatus;
   std::string error;
   codec::Query query;
-  codec::Parse parse;
-  codec::Bind bind;
+  codec::Parse& parse = parse_scratch_;
+  codec::Bind& bind = bind_scratch_;
   codec::Describe describe;
   codec::Close close;
   DecodeStatus status = DecodeStatus::kOk;
@@ -67,14 +70,20 @@ asio::awaitable<bool> Session::on_client_message(char type, std::string_view fra
   }
   if (status != DecodeStatus::kOk) {
     protocol_error_ = "pgshim: " + error;
-    co_return false;
+    return Handled::kMalformed;
   }
-  if (type == 'B') co_await before_statement_use(bind.statement, out);
-  if (type == 'D' && describe.kind == 'S') co_await before_statement_use(describe.name, out);
+  std::string_view used;  // the prepared statement a Bind or Describe uses
+  if (type == 'B') used = bind.statement;
+  if (type == 'D' && describe.kind == 'S') used = describe.name;
+  const bool uses_known = !used.empty() && statements_.find(used) != nullptr;
+  if ((type == 'Q' || type == 'P' || uses_known) && !refresh_at_boundary() && may_read_schema) {
+    return Handled::kReadSchemaFirst;
+  }
+  if (uses_known) before_statement_use(used, out);
   if (type == 'C' && tracks_statements()) statements_.closed(close.kind, close.name, syncs_sent_ + 1);
   bool replaced = false;
-  if (type == 'Q') replaced = co_await send_sql(query.sql, nullptr, out);
-  if (type == 'P') replaced = co_await send_sql(parse.query, &parse, out);
+  if (type == 'Q') replaced = send_sql(query.sql, nullptr, out);
+  if (type == 'P') replaced = send_sql(parse.query, &parse, out);
   if (!replaced) out.pass(frame.data(), frame.size());
   if (type == 'P') remember_statement(parse);
   if ((rules_apply() || last_rewrite_ != nullptr) && (type == 'Q' || type == 'P')) {
@@ -88,7 +97,14 @@ asio::awaitable<bool> Session::on_client_message(char type, std::string_view fra
   } else {
     in_batch_ = true;
   }
-  co_return true;
+  // A message with many parameters leaves no large scratch behind.
+  constexpr std::size_t kScratchKept = 64;
+  if (parse.param_types.capacity() > kScratchKept) parse = {};
+  if (bind.params.capacity() > kScratchKept || bind.param_formats.capacity() > kScratchKept ||
+      bind.result_formats.capacity() > kScratchKept) {
+    bind = {};
+  }
+  return Handled::kDone;
 }
 
 bool Session::server_holds_whole(char type) const {
@@ -146,7 +162,13 @@ asio::awaitable<Session::End> Session::client_to_server() {
           break;
         }
         const std::string_view body = rest.substr(codec::kHeaderSize, header.body_size());
-        if (!co_await on_client_message(type, rest.substr(0, header.frame_size()), body, out)) {
+        const std::string_view frame = rest.substr(0, header.frame_size());
+        auto handled = on_client_message(type, frame, body, out, true);
+        if (handled == Handled::kReadSchemaFirst) {
+          co_await read_schema(out);
+          handled = on_client_message(type, frame, body, out, false);
+        }
+        if (handled == Handled::kMalformed) {
           end = End::kClientProtocol;
           break;
         }
@@ -159,8 +181,12 @@ asio::awaitable<Session::End> Session::client_to_server() {
         std::string_view statement;
         if (!bind_statement_prefix(rest.substr(codec::kHeaderSize), statement)) {
           if (rest.size() < kBufferSize / 2) break;  // wait for the names
-        } else {
-          co_await before_statement_use(statement, out);
+        } else if (statements_.find(statement) != nullptr) {
+          if (!refresh_at_boundary()) {
+            co_await read_schema(out);
+            refresh_at_boundary();
+          }
+          before_statement_use(statement, out);
         }
       }
       if (type == 'S' || type == 'F') {
@@ -178,7 +204,10 @@ asio::awaitable<Session::End> Session::client_to_server() {
       pos += take;
     }
     if (!out.empty()) {
-      auto [wec, wn] = co_await server_->write(out.buffers());
+      boost::system::error_code wec;
+      if (std::size_t sent = 0; !server_->write_at_once(out.buffers(), sent, wec)) {
+        std::tie(wec, std::ignore) = co_await server_->write_rest(out.buffers(), sent);
+      }
       out.clear();
       if (wec) co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
     }
@@ -240,7 +269,10 @@ asio::awaitable<Session::End> Session::server_to_client() {
       pos += take;
     }
     if (!out.empty()) {
-      auto [wec, wn] = co_await client_.write(out.buffers());
+      boost::system::error_code wec;
+      if (std::size_t sent = 0; !client_.write_at_once(out.buffers(), sent, wec)) {
+        std::tie(wec, std::ignore) = co_await client_.write_rest(out.buffers(), sent);
+      }
       out.clear();
       if (wec) co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
     }

@@ -59,24 +59,23 @@ void Session::take_snapshot() {
   }
 }
 
-asio::awaitable<void> Session::refresh_at_boundary(Output& out) {
+bool Session::refresh_at_boundary() {
+  if (rules_ == nullptr) take_snapshot();
+  if (!at_boundary()) return true;
   if (context_.rules->version() != rules_->version) take_snapshot();
-  if (!rules_apply()) co_return;
+  if (!rules_apply()) return true;
   auto cached = context_.rules->schema(database_);
-  if (cached == nullptr) {
-    if (!co_await read_schema(out)) co_return;
-    cached = context_.rules->schema(database_);
-  }
-  if (cached == schema_) co_return;
-  schema_ = cached;
+  if (cached == nullptr) return false;
+  if (cached == schema_) return true;
+  schema_ = std::move(cached);
   broken_migrations_ = 0;
-  if (schema_ == nullptr) co_return;
   for (const auto& problem : rules::check_phases(rules_->rules, *schema_)) {
     if (!profile_.is_active(problem.migration)) continue;
     broken_migrations_ |= std::uint64_t{1} << problem.migration;
     broken_reason_ = problem.message;
     spdlog::warn("session {}: {}", id_, problem.message);
   }
+  return true;
 }
 
 asio::awaitable<bool> Session::read_schema(Output& out) {
@@ -143,22 +142,12 @@ bool Session::on_catalog_message(char type, std::string_view body) {
   }
 }
 
-asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, Output& out) {
+bool Session::rewrite_frame(std::string_view sql) {
   last_rewrite_ = nullptr;
   last_sent_.clear();
   last_refused_ = false;
-  if (rules_ == nullptr || (at_boundary() && context_.rules->version() != rules_->version)) take_snapshot();
-  if (!rules_apply()) co_return false;
-  if (!rules_->rewriter->may_touch_rules(sql)) {
-    // A transaction often begins with a statement that names no rule table
-    // (BEGIN); the schema its later statements are rewritten with is taken now,
-    // at the boundary, since a new snapshot has none and none is taken inside.
-    if (at_boundary() && schema_ == nullptr) co_await refresh_at_boundary(out);
-    co_return false;
-  }
-  if (at_boundary()) co_await refresh_at_boundary(out);
   const auto result = rewrite_now(sql);
-  if (result == nullptr || result->status == rules::RewriteStatus::kUnchanged) co_return false;
+  if (result == nullptr || result->status == rules::RewriteStatus::kUnchanged) return false;
   if (result->status == rules::RewriteStatus::kRewritten) {
     spdlog::debug("session {}: rewrote [{}] -> [{}]", id_, truncate_sql(sql), truncate_sql(result->sql));
     last_rewrite_ = result;
@@ -168,7 +157,7 @@ asio::awaitable<bool> Session::rewrite_frame(std::string_view sql, Output& out) 
     last_sent_ = refuse(result->sqlstate, result->message, sql);
     last_refused_ = true;
   }
-  co_return true;
+  return true;
 }
 
 std::shared_ptr<const rules::RewriteResult> Session::rewrite_now(std::string_view sql, bool counted) {

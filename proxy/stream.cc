@@ -26,10 +26,22 @@ int Stream::plain_handle() {
 }
 
 asio::awaitable<IoResult> Stream::write(std::span<const asio::const_buffer> pieces) {
-  if (is_tls()) co_return co_await asio::async_write(tls(), pieces, kAsTuple);
   boost::system::error_code ec;
-  const std::size_t sent = send_now(pieces, ec);
-  if (ec || sent == asio::buffer_size(pieces)) co_return IoResult{ec, sent};
+  std::size_t sent = 0;
+  if (write_at_once(pieces, sent, ec)) co_return IoResult{ec, sent};
+  co_return co_await write_rest(pieces, sent);
+}
+
+bool Stream::write_at_once(std::span<const asio::const_buffer> pieces, std::size_t& sent,
+                           boost::system::error_code& ec) {
+  sent = 0;
+  if (is_tls()) return false;
+  sent = send_now(pieces, ec);
+  return ec || sent == asio::buffer_size(pieces);
+}
+
+asio::awaitable<IoResult> Stream::write_rest(std::span<const asio::const_buffer> pieces, std::size_t sent) {
+  if (is_tls()) co_return co_await asio::async_write(tls(), pieces, kAsTuple);
   // The kernel took part of it: the rest waits until the socket drains.
   std::vector<asio::const_buffer> rest;
   std::size_t skip = sent;

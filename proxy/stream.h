@@ -55,6 +55,12 @@ class Stream {
   // and no trip through the event loop; only a remainder waits for the socket.
   asio::awaitable<IoResult> write(std::span<const asio::const_buffer> pieces);
   asio::awaitable<IoResult> write(asio::const_buffer buffer);
+  // The same in two steps, for the pumps, which mostly need only the first:
+  // sends what the kernel takes at once and returns true when nothing is left
+  // to send (all sent, or `ec` set). Otherwise write_rest() sends the rest,
+  // waiting for the socket (under TLS, all of it).
+  bool write_at_once(std::span<const asio::const_buffer> pieces, std::size_t& sent, boost::system::error_code& ec);
+  asio::awaitable<IoResult> write_rest(std::span<const asio::const_buffer> pieces, std::size_t sent);
 
   // True when the peer has ended its stream, or the connection failed, and no
   // byte is left to read: a peek, nothing consumed. A drained read (see
