@@ -200,12 +200,13 @@ class Session : public std::enable_shared_from_this<Session> {
   using Insertions = std::vector<std::pair<std::uint32_t, std::string>>;
   Insertions track_sql(std::string_view sql, bool in_parse, Output& out);
   void splice_into_query(std::string_view sql, const Insertions& insertions);
-  // Before a Bind or Describe of `name`, known to the session, after refresh_at_boundary().
-  void before_statement_use(std::string_view name, Output& out);
+  // Before a Bind or Describe of `name`, the session's `statement`, after refresh_at_boundary().
+  void before_statement_use(std::string_view name, PreparedStatement& statement, Output& out);
   // Prepares `name` again, when stale, with messages ahead of the client's
   // (extended protocol), or returns the SQL to run before the client's
   // statement (simple Query).
   void prepare_again_with_messages(std::string_view name, Output& out);
+  void prepare_again_with_messages(std::string_view name, PreparedStatement& statement, Output& out);
   std::optional<std::string> prepare_again_in_sql(std::string_view name);
   std::optional<std::string> stand_in_before_deallocate(std::string_view name, bool in_parse);
   // The rewrite of `sql` under the rules in force; null when they leave it alone.

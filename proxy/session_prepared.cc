@@ -184,26 +184,29 @@ std::optional<std::string> Session::stand_in_before_deallocate(std::string_view 
 }
 
 void Session::prepare_again_with_messages(std::string_view name, Output& out) {
-  PreparedStatement* p = statements_.find(name);
+  if (PreparedStatement* p = statements_.find(name)) prepare_again_with_messages(name, *p, out);
+}
+
+void Session::prepare_again_with_messages(std::string_view name, PreparedStatement& statement, Output& out) {
   const PrepareStamp now = stamp();
-  if (p == nullptr || !PreparedStatements::stale(*p, now)) return;
-  p->stamp = now;
+  if (!PreparedStatements::stale(statement, now)) return;
+  statement.stamp = now;
   bool refused = false;
-  std::string text = text_to_prepare(p->original, refused);
-  if (!refused && text == p->sent && p->on_server) return;
+  std::string text = text_to_prepare(statement.original, refused);
+  if (!refused && text == statement.sent && statement.on_server) return;
   spdlog::debug("session {}: preparing statement {} again under rules v{}", id_, name, now.rules_version);
   const std::uint64_t sync = syncs_sent_ + 1;
   std::string messages;
   // Close, unlike DEALLOCATE, is no error when the statement is not there.
   codec::Close{'S', name}.encode(messages);
   statements_.expect_own('3', "", sync, name, ReplyEffect::kRemoved);
-  if (p->sql_types.empty() || refused) {
-    codec::Parse{name, text, p->param_types}.encode(messages);
+  if (statement.sql_types.empty() || refused) {
+    codec::Parse{name, text, statement.param_types}.encode(messages);
     statements_.expect_own('1', "", sync, name, ReplyEffect::kPrepared);
   } else {
     // Only SQL can name the types of `PREPARE name(types)`: run a PREPARE
     // through a statement and portal of the proxy's, closed again after it.
-    const std::string prepare = sql_prepare(name, p->sql_types, text);
+    const std::string prepare = sql_prepare(name, statement.sql_types, text);
     codec::Close{'S', kHelper}.encode(messages);  // left over if an earlier one failed
     codec::Parse{kHelper, prepare, {}}.encode(messages);
     codec::Bind{kHelper, kHelper, {}, {}, {}}.encode(messages);
@@ -218,18 +221,14 @@ void Session::prepare_again_with_messages(std::string_view name, Output& out) {
     statements_.expect_own('3', "", sync, kHelper, ReplyEffect::kNone);
   }
   out.add(std::move(messages));
-  p->sent = std::move(text);
+  statement.sent = std::move(text);
 }
 
-void Session::before_statement_use(std::string_view name, Output& out) {
-  const PreparedStatement* p = statements_.find(name);
-  if (p == nullptr) return;
+void Session::before_statement_use(std::string_view name, PreparedStatement& statement, Output& out) {
   // A statement whose text is `EXECUTE other` uses `other` when it runs.
-  if (!p->executes.empty()) {
-    const std::vector<std::string> executes = p->executes;  // preparing again may rehash the map
-    for (const std::string& other : executes) prepare_again_with_messages(other, out);
-  }
-  prepare_again_with_messages(name, out);
+  // Preparing again changes a statement's stamp and text, never the map nor `executes`.
+  for (const std::string& other : statement.executes) prepare_again_with_messages(other, out);
+  prepare_again_with_messages(name, statement, out);
 }
 
 void Session::remember_statement(const codec::Parse& parse) {

@@ -75,11 +75,11 @@ Session::Handled Session::on_client_message(char type, std::string_view frame, s
   std::string_view used;  // the prepared statement a Bind or Describe uses
   if (type == 'B') used = bind.statement;
   if (type == 'D' && describe.kind == 'S') used = describe.name;
-  const bool uses_known = !used.empty() && statements_.find(used) != nullptr;
-  if ((type == 'Q' || type == 'P' || uses_known) && !refresh_at_boundary() && may_read_schema) {
+  PreparedStatement* const used_statement = used.empty() ? nullptr : statements_.find(used);
+  if ((type == 'Q' || type == 'P' || used_statement != nullptr) && !refresh_at_boundary() && may_read_schema) {
     return Handled::kReadSchemaFirst;
   }
-  if (uses_known) before_statement_use(used, out);
+  if (used_statement != nullptr) before_statement_use(used, *used_statement, out);
   if (type == 'C' && tracks_statements()) statements_.closed(close.kind, close.name, syncs_sent_ + 1);
   bool replaced = false;
   if (type == 'Q') replaced = send_sql(query.sql, nullptr, out);
@@ -183,10 +183,10 @@ asio::awaitable<Session::End> Session::client_to_server() {
           if (rest.size() < kBufferSize / 2) break;  // wait for the names
         } else if (statements_.find(statement) != nullptr) {
           if (!refresh_at_boundary()) {
-            co_await read_schema(out);
+            co_await read_schema(out);  // replies read meanwhile may change the statements
             refresh_at_boundary();
           }
-          before_statement_use(statement, out);
+          if (PreparedStatement* const used = statements_.find(statement)) before_statement_use(statement, *used, out);
         }
       }
       if (type == 'S' || type == 'F') {
