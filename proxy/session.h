@@ -70,6 +70,17 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> read_failed(bool from_server);
   asio::awaitable<End> client_to_server();
   asio::awaitable<End> server_to_client();
+  // The pumps (session_pumps.cc). A pass walks what one read added to a pump's
+  // buffer and writes what it forwards, without waiting; it stops on kRead when
+  // it needs more bytes, or on what its coroutine must do first.
+  struct Pump;
+  enum class Step { kRead, kReadSchema, kWriteRest, kEnd };
+  asio::awaitable<End> run_pump(Pump& p);
+  Step pass(Pump& p, std::size_t n);
+  Step after_write(Pump& p, boost::system::error_code ec);
+  Step walk_client(Pump& p);
+  Step walk_server(Pump& p);
+  End read_failed(Pump& p);
   asio::awaitable<void> finish(End end);
 
   // Answers the client with a FATAL ErrorResponse; returns false for convenience.

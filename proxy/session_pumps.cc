@@ -115,171 +115,261 @@ bool Session::server_holds_whole(char type) const {
   return catalog_pending_ && (type == 'T' || type == 'D');
 }
 
-asio::awaitable<Session::End> Session::client_to_server() {
-  FrameBuffer buffer(kBufferSize);
+// One direction of a session: the bytes between a read and the write that
+// forwards them, and why the last pass stopped.
+struct Session::Pump final : EdgeReader {
+  Pump(Session& session, Stream& from, Stream& to, bool from_client)
+      : session(session), from(from), to(to), from_client(from_client), buffer(kBufferSize) {}
+
+  // An edge while the coroutine waits: passes run here, without it, until one
+  // stops on something that must wait (or the socket is empty).
+  bool on_readable() override {
+    for (;;) {
+      const std::size_t n = from.read_now(buffer.prepare(need), read_error);
+      if (read_error == asio::error::would_block) {
+        read_error.clear();
+        return true;
+      }
+      if (read_error) return false;
+      stopped = session.pass(*this, n);
+      if (stopped != Step::kRead) return false;
+    }
+  }
+
+  Session& session;
+  Stream& from;
+  Stream& to;
+  const bool from_client;
+  FrameBuffer buffer;
   Output out;
   std::size_t streaming = 0;  // bytes of a streamed frame not yet read
   std::size_t need = 0;       // room a held frame needs
-  for (;;) {
-    auto [ec, n] = co_await client_.read_some(buffer.prepare(need));
-    if (ec) {
-      client_cut_mid_frame_ = streaming > 0;
-      if (idle_end_) co_return *idle_end_;
-      co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
-    }
-    client_read_since_probe_ = true;
-    if (idle_armed_) disarm_idle_timer();
-    buffer.commit(n);
-    const std::string_view data = buffer.data();
-    std::size_t pos = std::min(streaming, data.size());
-    if (pos > 0) out.pass(data.data(), pos);
-    streaming -= pos;
-    need = 0;
-    bool terminate = false;
-    std::optional<End> end;
-    while (streaming == 0 && pos < data.size() && !terminate && !end) {
-      const std::string_view rest = data.substr(pos);
-      codec::Header header;
-      std::string error;
-      const auto status = codec::decode_header(codec::Direction::kFrontend, rest, kMaxFrame, header, error);
-      if (status == codec::DecodeStatus::kIncomplete) break;
-      if (status == codec::DecodeStatus::kMalformed) {
-        protocol_error_ = "pgshim: " + error;
-        end = End::kClientProtocol;
-        break;
-      }
-      const char type = header.type;
-      if (client_holds_whole(type, header.length)) {
-        // Every message held whole is bounded (a Bind is held only when it fits the buffer).
-        if (type != 'B' && header.length > context_.config.max_message_size) {
-          protocol_error_ = fmt::format("pgshim: message of {} bytes exceeds max_message_size ({} bytes)",
-                                        header.length, context_.config.max_message_size);
-          end = End::kClientProtocol;
-          break;
-        }
-        if (rest.size() < header.frame_size()) {
-          need = header.frame_size();
-          break;
-        }
-        const std::string_view body = rest.substr(codec::kHeaderSize, header.body_size());
-        const std::string_view frame = rest.substr(0, header.frame_size());
-        auto handled = on_client_message(type, frame, body, out, true);
-        if (handled == Handled::kReadSchemaFirst) {
-          co_await read_schema(out);
-          handled = on_client_message(type, frame, body, out, false);
-        }
-        if (handled == Handled::kMalformed) {
-          end = End::kClientProtocol;
-          break;
-        }
-        pos += header.frame_size();
-        continue;
-      }
-      if (type == 'B') {
-        // A large Bind is streamed, but the statement it names may need
-        // preparing again first; its name is near the start of the body.
-        std::string_view statement;
-        if (!bind_statement_prefix(rest.substr(codec::kHeaderSize), statement)) {
-          if (rest.size() < kBufferSize / 2) break;  // wait for the names
-        } else if (statements_.find(statement) != nullptr) {
-          if (!refresh_at_boundary()) {
-            co_await read_schema(out);  // replies read meanwhile may change the statements
-            refresh_at_boundary();
-          }
-          if (PreparedStatement* const used = statements_.find(statement)) before_statement_use(statement, *used, out);
-        }
-      }
-      if (type == 'S' || type == 'F') {
-        ++pending_syncs_;
-        ++syncs_sent_;
-        in_batch_ = false;
-      } else if (type == 'B' || type == 'E' || type == 'H') {
-        in_batch_ = true;
-        if (type == 'E') context_.metrics.queries_total.fetch_add(1, std::memory_order_relaxed);
-      }
-      if (type == 'X') terminate = true;
-      const std::size_t take = std::min<std::size_t>(rest.size(), header.frame_size());
-      out.pass(rest.data(), take);
-      if (take < header.frame_size()) streaming = header.frame_size() - take;
-      pos += take;
-    }
-    if (!out.empty()) {
-      boost::system::error_code wec;
-      if (std::size_t sent = 0; !server_->write_at_once(out.buffers(), sent, wec)) {
-        std::tie(wec, std::ignore) = co_await server_->write_rest(out.buffers(), sent);
-      }
-      out.clear();
-      if (wec) co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
-    }
-    buffer.consume(pos);
-    if (end) co_return *end;
-    if (terminate) co_return End::kClientClosed;
-  }
+  std::size_t walked = 0;     // bytes of the buffer placed in `out`, not yet written
+  std::size_t written = 0;    // bytes of `out` written when a pass stopped on kWriteRest
+  bool schema_read = false;   // the schema was read for the frame at the front
+  std::optional<End> end;
+  Step stopped = Step::kRead;
+  boost::system::error_code read_error;
+};
+
+asio::awaitable<Session::End> Session::client_to_server() {
+  Pump pump(*this, client_, *server_, true);
+  co_return co_await run_pump(pump);
 }
 
 asio::awaitable<Session::End> Session::server_to_client() {
-  FrameBuffer buffer(kBufferSize);
-  Output out;
-  std::size_t streaming = 0;
-  std::size_t need = 0;
+  Pump pump(*this, *server_, client_, false);
+  co_return co_await run_pump(pump);
+}
+
+// Reads, walks and forwards until the direction ends. A plain socket is read by
+// the pump's on_readable() at its edges while this waits (proxy/edge_read.h); a
+// TLS stream is read through Asio.
+asio::awaitable<Session::End> Session::run_pump(Pump& p) {
   for (;;) {
-    auto [ec, n] = co_await server_->read_some(buffer.prepare(need));
-    if (ec) {
-      server_cut_mid_frame_ = streaming > 0;
-      co_return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
+    Step step = Step::kRead;
+    if (p.from.reads_at_edges()) {
+      p.stopped = Step::kRead;
+      if (p.on_readable()) {
+        auto [ec] = co_await p.from.wait_readable(p);
+        if (ec && !p.read_error) p.read_error = ec;
+      }
+      if (p.read_error) co_return read_failed(p);
+      step = p.stopped;
+    } else {
+      auto [ec, n] = co_await p.from.read_some(p.buffer.prepare(p.need));
+      if (ec) {
+        p.read_error = ec;
+        co_return read_failed(p);
+      }
+      step = pass(p, n);
     }
-    server_read_since_probe_ = true;
-    buffer.commit(n);
-    const std::string_view data = buffer.data();
-    std::size_t pos = std::min(streaming, data.size());
-    if (pos > 0) out.pass(data.data(), pos);
-    streaming -= pos;
-    need = 0;
-    std::optional<End> end;
-    while (streaming == 0 && pos < data.size()) {
-      const std::string_view rest = data.substr(pos);
-      codec::Header header;
-      std::string error;
-      const bool hold = server_holds_whole(rest[0]);
-      const auto status = codec::decode_header(codec::Direction::kBackend, rest,
-                                               hold ? context_.config.max_message_size : kMaxFrame, header, error);
-      if (status == codec::DecodeStatus::kIncomplete) break;
-      if (status == codec::DecodeStatus::kMalformed) {
-        protocol_error_ = error;
-        end = End::kServerProtocol;
+    while (step == Step::kReadSchema || step == Step::kWriteRest) {
+      if (step == Step::kReadSchema) {
+        co_await read_schema(p.out);  // sends `out` first
+        p.out.clear();
+        p.buffer.consume(p.walked);
+        p.walked = 0;
+        p.schema_read = true;
+        step = pass(p, 0);
+      } else {
+        auto [ec, n] = co_await p.to.write_rest(p.out.buffers(), p.written);
+        step = after_write(p, ec);
+      }
+    }
+    if (step == Step::kEnd) co_return *p.end;
+  }
+}
+
+Session::End Session::read_failed(Pump& p) {
+  if (p.from_client) {
+    client_cut_mid_frame_ = p.streaming > 0;
+    if (idle_end_) return *idle_end_;
+    return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
+  }
+  server_cut_mid_frame_ = p.streaming > 0;
+  return shutdown_requested_ ? End::kShutdown : End::kServerClosed;
+}
+
+Session::Step Session::pass(Pump& p, std::size_t n) {
+  if (n > 0) {
+    p.buffer.commit(n);
+    if (p.from_client) {
+      client_read_since_probe_ = true;
+      if (idle_armed_) disarm_idle_timer();
+    } else {
+      server_read_since_probe_ = true;
+    }
+  }
+  const Step step = p.from_client ? walk_client(p) : walk_server(p);
+  if (step == Step::kReadSchema) return step;
+  boost::system::error_code ec;
+  if (!p.out.empty() && !p.to.write_at_once(p.out.buffers(), p.written, ec)) return Step::kWriteRest;
+  return after_write(p, ec);
+}
+
+// After `out` was written (or failed): the bytes it forwarded are done with.
+Session::Step Session::after_write(Pump& p, boost::system::error_code ec) {
+  p.out.clear();
+  if (ec) {
+    // The other side is gone.
+    if (shutdown_requested_) {
+      p.end = End::kShutdown;
+    } else {
+      p.end = p.from_client ? End::kServerClosed : End::kClientClosed;
+    }
+    return Step::kEnd;
+  }
+  p.buffer.consume(p.walked);
+  p.walked = 0;
+  if (p.end) return Step::kEnd;
+  if (!p.from_client && shutdown_requested_ && idle() && p.buffer.size() == 0) {
+    p.end = End::kShutdown;
+    return Step::kEnd;
+  }
+  return Step::kRead;
+}
+
+// Walks the client's frames from the front of the buffer into `out`.
+Session::Step Session::walk_client(Pump& p) {
+  const std::string_view data = p.buffer.data();
+  std::size_t pos = std::min(p.streaming, data.size());
+  if (pos > 0) p.out.pass(data.data(), pos);
+  p.streaming -= pos;
+  p.need = 0;
+  while (p.streaming == 0 && pos < data.size() && !p.end) {
+    const std::string_view rest = data.substr(pos);
+    codec::Header header;
+    std::string error;
+    const auto status = codec::decode_header(codec::Direction::kFrontend, rest, kMaxFrame, header, error);
+    if (status == codec::DecodeStatus::kIncomplete) break;
+    if (status == codec::DecodeStatus::kMalformed) {
+      protocol_error_ = "pgshim: " + error;
+      p.end = End::kClientProtocol;
+      break;
+    }
+    const char type = header.type;
+    if (client_holds_whole(type, header.length)) {
+      // Every message held whole is bounded (a Bind is held only when it fits the buffer).
+      if (type != 'B' && header.length > context_.config.max_message_size) {
+        protocol_error_ = fmt::format("pgshim: message of {} bytes exceeds max_message_size ({} bytes)",
+                                      header.length, context_.config.max_message_size);
+        p.end = End::kClientProtocol;
         break;
       }
-      if (hold) {
-        if (rest.size() < header.frame_size()) {
-          need = header.frame_size();
-          break;
-        }
-        bool forward = true;
-        if (!on_server_message(header.type, rest.substr(codec::kHeaderSize, header.body_size()), out, forward)) {
-          end = End::kServerProtocol;
-          break;
-        }
-        if (forward) out.pass(rest.data(), header.frame_size());
-        pos += header.frame_size();
-        continue;
+      if (rest.size() < header.frame_size()) {
+        p.need = header.frame_size();
+        break;
       }
-      const std::size_t take = std::min<std::size_t>(rest.size(), header.frame_size());
-      if (!catalog_pending_) out.pass(rest.data(), take);
-      if (take < header.frame_size()) streaming = header.frame_size() - take;
-      pos += take;
-    }
-    if (!out.empty()) {
-      boost::system::error_code wec;
-      if (std::size_t sent = 0; !client_.write_at_once(out.buffers(), sent, wec)) {
-        std::tie(wec, std::ignore) = co_await client_.write_rest(out.buffers(), sent);
+      const std::string_view body = rest.substr(codec::kHeaderSize, header.body_size());
+      const auto handled = on_client_message(type, rest.substr(0, header.frame_size()), body, p.out, !p.schema_read);
+      if (handled == Handled::kReadSchemaFirst) {
+        p.walked = pos;
+        return Step::kReadSchema;
       }
-      out.clear();
-      if (wec) co_return shutdown_requested_ ? End::kShutdown : End::kClientClosed;
+      p.schema_read = false;
+      if (handled == Handled::kMalformed) {
+        p.end = End::kClientProtocol;
+        break;
+      }
+      pos += header.frame_size();
+      continue;
     }
-    buffer.consume(pos);
-    if (end) co_return *end;
-    if (shutdown_requested_ && idle() && buffer.size() == 0) co_return End::kShutdown;
+    if (type == 'B') {
+      // A large Bind is streamed, but the statement it names may need
+      // preparing again first; its name is near the start of the body.
+      std::string_view statement;
+      if (!bind_statement_prefix(rest.substr(codec::kHeaderSize), statement)) {
+        if (rest.size() < kBufferSize / 2) break;  // wait for the names
+      } else if (statements_.find(statement) != nullptr) {
+        if (!refresh_at_boundary() && !p.schema_read) {
+          p.walked = pos;
+          return Step::kReadSchema;
+        }
+        // Replies read during a schema read may have changed the statements.
+        if (PreparedStatement* const used = statements_.find(statement)) before_statement_use(statement, *used, p.out);
+      }
+      p.schema_read = false;
+    }
+    if (type == 'S' || type == 'F') {
+      ++pending_syncs_;
+      ++syncs_sent_;
+      in_batch_ = false;
+    } else if (type == 'B' || type == 'E' || type == 'H') {
+      in_batch_ = true;
+      if (type == 'E') context_.metrics.queries_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (type == 'X') p.end = End::kClientClosed;
+    const std::size_t take = std::min<std::size_t>(rest.size(), header.frame_size());
+    p.out.pass(rest.data(), take);
+    if (take < header.frame_size()) p.streaming = header.frame_size() - take;
+    pos += take;
   }
+  p.walked = pos;
+  return p.end ? Step::kEnd : Step::kRead;
+}
+
+// Walks the server's frames from the front of the buffer into `out`.
+Session::Step Session::walk_server(Pump& p) {
+  const std::string_view data = p.buffer.data();
+  std::size_t pos = std::min(p.streaming, data.size());
+  if (pos > 0) p.out.pass(data.data(), pos);
+  p.streaming -= pos;
+  p.need = 0;
+  while (p.streaming == 0 && pos < data.size()) {
+    const std::string_view rest = data.substr(pos);
+    codec::Header header;
+    std::string error;
+    const bool hold = server_holds_whole(rest[0]);
+    const auto status = codec::decode_header(codec::Direction::kBackend, rest,
+                                             hold ? context_.config.max_message_size : kMaxFrame, header, error);
+    if (status == codec::DecodeStatus::kIncomplete) break;
+    if (status == codec::DecodeStatus::kMalformed) {
+      protocol_error_ = error;
+      p.end = End::kServerProtocol;
+      break;
+    }
+    if (hold) {
+      if (rest.size() < header.frame_size()) {
+        p.need = header.frame_size();
+        break;
+      }
+      bool forward = true;
+      if (!on_server_message(header.type, rest.substr(codec::kHeaderSize, header.body_size()), p.out, forward)) {
+        p.end = End::kServerProtocol;
+        break;
+      }
+      if (forward) p.out.pass(rest.data(), header.frame_size());
+      pos += header.frame_size();
+      continue;
+    }
+    const std::size_t take = std::min<std::size_t>(rest.size(), header.frame_size());
+    if (!catalog_pending_) p.out.pass(rest.data(), take);
+    if (take < header.frame_size()) p.streaming = header.frame_size() - take;
+    pos += take;
+  }
+  p.walked = pos;
+  return p.end ? Step::kEnd : Step::kRead;
 }
 
 bool Session::on_server_message(char type, std::string_view body, Output& out, bool& forward) {

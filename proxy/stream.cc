@@ -86,6 +86,48 @@ std::size_t Stream::send_now(std::span<const asio::const_buffer> pieces, boost::
   }
 }
 
+std::size_t Stream::read_now(asio::mutable_buffer buffer, boost::system::error_code& ec) {
+  ec.clear();
+  if (!edge_seen_) {
+    ec = asio::error::would_block;
+    return 0;
+  }
+  const int fd = plain_handle();
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      // A stream recv() that returns less than asked has emptied the socket
+      // (proxy/drained_read.h): the next edge tells of more.
+      if (static_cast<std::size_t>(n) < buffer.size()) edge_seen_ = false;
+      return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+      if (buffer.size() > 0) ec = asio::error::eof;
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      edge_seen_ = false;
+      ec = asio::error::would_block;
+    } else {
+      ec.assign(errno, boost::system::system_category());
+    }
+    return 0;
+  }
+}
+
+asio::awaitable<std::tuple<boost::system::error_code>> Stream::wait_readable(EdgeReader& reader) {
+  return asio::async_initiate<decltype(kAsTuple), void(boost::system::error_code)>(
+      [this, &reader](auto handler) {
+        if (auto* u = std::get_if<unix_socket>(&stream_)) {
+          start_edge_read(*u, reader, edge_seen_, std::move(handler));
+        } else {
+          start_edge_read(std::get<tcp::socket>(stream_), reader, edge_seen_, std::move(handler));
+        }
+      },
+      kAsTuple);
+}
+
 bool Stream::peer_has_ended() {
   if (is_tls()) return false;
   const int fd = plain_handle();

@@ -19,6 +19,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/drained_read.h"
+#include "proxy/edge_read.h"
 
 namespace pgshim::proxy {
 
@@ -46,6 +47,15 @@ class Stream {
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer) {
     return std::visit([&](auto& s) { return lowest(s).async_read_some(for_read(s, buffer), kAsTuple); }, stream_);
   }
+  // Reading at the socket's edges (proxy/edge_read.h), for the pumps: plain
+  // sockets only. read_now() reads what is there without waiting: would_block
+  // when the socket is empty, eof at the peer's end; after a short read it
+  // answers would_block without a system call until the next edge.
+  // wait_readable() calls `reader` at each edge until it returns false;
+  // operation_aborted after cancel() or close().
+  [[nodiscard]] bool reads_at_edges() const { return !is_tls(); }
+  std::size_t read_now(asio::mutable_buffer buffer, boost::system::error_code& ec);
+  asio::awaitable<std::tuple<boost::system::error_code>> wait_readable(EdgeReader& reader);
   // Reads exactly buffer.size() bytes.
   asio::awaitable<IoResult> read_exactly(asio::mutable_buffer buffer) {
     return std::visit([&](auto& s) { return asio::async_read(lowest(s), buffer, kAsTuple); }, stream_);
@@ -89,6 +99,7 @@ class Stream {
   std::size_t send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec);
 
   std::variant<tcp::socket, unix_socket, std::unique_ptr<TlsStream>> stream_;
+  bool edge_seen_ = true;  // no short read_now() since the last edge
 };
 
 }  // namespace pgshim::proxy
