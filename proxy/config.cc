@@ -92,6 +92,7 @@ bool apply_key(const std::string& path, const std::string& key, const YAML::Node
   else if (key == "tls_key") c.tls_key = value.as<std::string>();
   else if (key == "upstream_ca") c.upstream_ca = value.as<std::string>();
   else if (key == "threads") c.threads = value.as<int>();
+  else if (key == "batch_sends") c.batch_sends = value.as<bool>();
   else if (key == "startup_timeout_ms") c.startup_timeout = std::chrono::milliseconds(value.as<int>());
   else if (key == "shutdown_grace_ms") c.shutdown_grace = std::chrono::milliseconds(value.as<int>());
   else if (key == "client_idle_timeout_ms") c.client_idle_timeout = std::chrono::milliseconds(value.as<int>());
@@ -110,7 +111,7 @@ bool apply_key(const std::string& path, const std::string& key, const YAML::Node
   } else {
     error = where(path, value) + fmt::format(
         ": unknown setting '{}'; known: listen, unix_socket_dir, upstream, rules, admin, tls_cert, "
-        "tls_key, upstream_tls, upstream_ca, threads, startup_timeout_ms, shutdown_grace_ms, "
+        "tls_key, upstream_tls, upstream_ca, threads, batch_sends, startup_timeout_ms, shutdown_grace_ms, "
         "client_idle_timeout_ms, idle_transaction_timeout_ms, max_message_size, max_client_connections, "
         "log_level", key);
     return false;

@@ -28,6 +28,9 @@ struct Config {
   UpstreamTls upstream_tls = UpstreamTls::kPrefer;
   std::string upstream_ca;  // CA file for verify-full ("" = system default paths)
   int threads = 1;
+  // Each worker makes its pumps' sends together, in one io_uring call per round
+  // (proxy/send_batch.h); off, or without io_uring, each is a send() of its own.
+  bool batch_sends = true;
   std::chrono::milliseconds startup_timeout{10'000};
   std::chrono::milliseconds shutdown_grace{30'000};
   // 0 = off. A client idle between transactions, or inside one, that long is

@@ -61,14 +61,21 @@ struct SocketInternals : boost::asio::basic_stream_socket<Protocol, Executor> {
   }
 };
 
+template <typename Protocol, typename Executor>
+detail::reactor& reactor_of(boost::asio::basic_stream_socket<Protocol, Executor>& socket) {
+  return boost::asio::use_service<detail::reactor>(
+      boost::asio::query(socket.get_executor(), boost::asio::execution::context));
+}
+
 class Cancellation {
  public:
-  Cancellation(detail::reactor& reactor, detail::reactor::per_descriptor_data& data, detail::socket_type fd)
-      : reactor_(reactor), data_(data), fd_(fd) {}
+  Cancellation(detail::reactor& reactor, detail::reactor::per_descriptor_data& data, detail::socket_type fd,
+               void* key)
+      : reactor_(reactor), data_(data), fd_(fd), key_(key) {}
   void operator()(boost::asio::cancellation_type_t type) {
     using boost::asio::cancellation_type;
     if (!!(type & (cancellation_type::terminal | cancellation_type::partial | cancellation_type::total))) {
-      reactor_.cancel_ops_by_key(fd_, data_, detail::reactor::read_op, this);
+      reactor_.cancel_ops_by_key(fd_, data_, detail::reactor::read_op, key_);
     }
   }
 
@@ -76,6 +83,7 @@ class Cancellation {
   detail::reactor& reactor_;
   detail::reactor::per_descriptor_data& data_;
   detail::socket_type fd_;
+  void* key_;
 };
 
 template <typename Handler>
@@ -118,24 +126,32 @@ class EdgeReadOp final : public detail::reactor_op {
 // Queues `reader` on `socket` until it completes `handler` (void(error_code)).
 // `edge_seen` is set at each edge, before on_readable() runs. The reactor
 // re-arms the socket as it queues the read, so data already there raises an
-// edge at once.
+// edge at once. `key` names the read for cancel_edge_read().
 template <typename Protocol, typename Executor, typename Handler>
 void start_edge_read(boost::asio::basic_stream_socket<Protocol, Executor>& socket, EdgeReader& reader,
-                     bool& edge_seen, Handler&& handler) {
+                     bool& edge_seen, void* key, Handler&& handler) {
   namespace detail = boost::asio::detail;
   auto& impl = edge_read_detail::SocketInternals<Protocol, Executor>::implementation(socket);
-  auto& reactor = boost::asio::use_service<detail::reactor>(
-      boost::asio::query(socket.get_executor(), boost::asio::execution::context));
+  auto& reactor = edge_read_detail::reactor_of(socket);
   auto op = std::make_unique<edge_read_detail::EdgeReadOp<std::decay_t<Handler>>>(reader, edge_seen,
                                                                                    std::forward<Handler>(handler));
+  op->cancellation_key_ = key;
   auto slot = boost::asio::get_associated_cancellation_slot(op->handler());
   if (slot.is_connected()) {
-    op->cancellation_key_ =
-        &slot.template emplace<edge_read_detail::Cancellation>(reactor, impl.reactor_data_, impl.socket_);
+    slot.template emplace<edge_read_detail::Cancellation>(reactor, impl.reactor_data_, impl.socket_, key);
   }
   // Not speculative: the reactor's MOD re-arms the socket, so what is already
   // there is reported as an edge.
   reactor.start_op(detail::reactor::read_op, impl.socket_, impl.reactor_data_, op.release(), false, false);
+}
+
+// Completes the read `key` queued on `socket`, if any, with operation_aborted;
+// never from that read's own on_readable().
+template <typename Protocol, typename Executor>
+void cancel_edge_read(boost::asio::basic_stream_socket<Protocol, Executor>& socket, void* key) {
+  auto& impl = edge_read_detail::SocketInternals<Protocol, Executor>::implementation(socket);
+  edge_read_detail::reactor_of(socket).cancel_ops_by_key(impl.socket_, impl.reactor_data_,
+                                                         boost::asio::detail::reactor::read_op, key);
 }
 
 }  // namespace pgshim::proxy

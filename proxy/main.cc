@@ -24,6 +24,7 @@ struct ServeFlags {
   std::string upstream_tls;
   std::string upstream_ca;
   int threads = 0;
+  std::string batch_sends;
   int shutdown_grace_ms = -1;
   int startup_timeout_ms = -1;
   int client_idle_timeout_ms = -1;
@@ -45,6 +46,7 @@ void add_serve_flags(CLI::App& serve, ServeFlags& f) {
   serve.add_option("--upstream-tls", f.upstream_tls, "disable | prefer | require | verify-full");
   serve.add_option("--upstream-ca", f.upstream_ca, "CA file to verify the server with verify-full");
   serve.add_option("--threads", f.threads, "worker threads");
+  serve.add_option("--batch-sends", f.batch_sends, "on | off: a worker's sends in one io_uring call (default on)");
   serve.add_option("--shutdown-grace-ms", f.shutdown_grace_ms, "how long SIGTERM waits for sessions");
   serve.add_option("--startup-timeout-ms", f.startup_timeout_ms, "deadline for a client's startup packet");
   serve.add_option("--client-idle-timeout-ms", f.client_idle_timeout_ms,
@@ -87,6 +89,10 @@ std::string apply_serve_flags(const ServeFlags& f, Config& c) {
   set(f.upstream_ca, c.upstream_ca);
   set(f.log_level, c.log_level);
   if (f.threads > 0) c.threads = f.threads;
+  if (!f.batch_sends.empty()) {
+    if (f.batch_sends != "on" && f.batch_sends != "off") return "--batch-sends must be on or off";
+    c.batch_sends = f.batch_sends == "on";
+  }
   if (f.shutdown_grace_ms >= 0) c.shutdown_grace = std::chrono::milliseconds(f.shutdown_grace_ms);
   if (f.startup_timeout_ms >= 0) c.startup_timeout = std::chrono::milliseconds(f.startup_timeout_ms);
   if (f.client_idle_timeout_ms >= 0) c.client_idle_timeout = std::chrono::milliseconds(f.client_idle_timeout_ms);

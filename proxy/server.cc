@@ -46,6 +46,17 @@ Server::Server(Config config) {
     workers_.push_back(std::make_unique<asio::io_context>(1));
   }
   for (auto& worker : workers_) guards_.push_back(asio::make_work_guard(*worker));
+  if (context_.config.batch_sends) {
+    for (auto& worker : workers_) {
+      std::string reason;
+      send_batches_.push_back(SendBatch::create(worker->get_executor(), reason));
+      if (send_batches_.back() == nullptr) {
+        spdlog::warn("io_uring unavailable ({}): each message is sent on its own", reason);
+        send_batches_.clear();
+        break;
+      }
+    }
+  }
   signals_ = std::make_unique<asio::signal_set>(*workers_.front(), SIGTERM, SIGINT, SIGHUP);
   shutdown_timer_ = std::make_unique<asio::steady_timer>(*workers_.front());
   rules_timer_ = std::make_unique<asio::steady_timer>(*workers_.front());
@@ -203,6 +214,13 @@ void Server::watch_ends(std::size_t worker) {
   });
 }
 
+SendBatch* Server::send_batch_of(const asio::io_context& worker) {
+  for (std::size_t i = 0; i < send_batches_.size(); ++i) {
+    if (workers_[i].get() == &worker) return send_batches_[i].get();
+  }
+  return nullptr;
+}
+
 asio::io_context& Server::next_worker() {
   auto& worker = *workers_[next_worker_];
   next_worker_ = (next_worker_ + 1) % workers_.size();
@@ -225,7 +243,8 @@ asio::awaitable<void> Server::accept_loop(Acceptor& acceptor) {
 
 void Server::start_session(Stream client, asio::io_context& worker) {
   const auto id = context_.next_session_id.fetch_add(1);
-  auto session = std::make_shared<Session>(context_, std::move(client), worker.get_executor(), id);
+  auto session = std::make_shared<Session>(context_, std::move(client), worker.get_executor(),
+                                           send_batch_of(worker), id);
   {
     std::lock_guard lock(sessions_mutex_);
     sessions_.emplace(id, std::make_pair(std::weak_ptr<Session>(session), &worker));

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "proxy/admin.h"
+#include "proxy/send_batch.h"
 #include "proxy/server_context.h"
 #include "proxy/stream.h"
 
@@ -39,6 +40,7 @@ class Server {
   template <typename Acceptor>
   asio::awaitable<void> accept_loop(Acceptor& acceptor);
   asio::io_context& next_worker();
+  SendBatch* send_batch_of(const asio::io_context& worker);
   void start_session(Stream client, asio::io_context& worker);
   void on_signal(int signal);
   void begin_shutdown();
@@ -50,6 +52,9 @@ class Server {
   [[nodiscard]] std::string make_tls_contexts();
 
   ServerContext context_;
+  // One per worker, or none (io_uring unavailable, or batch_sends off).
+  // Declared first, destroyed last: the workers' handlers may point at them.
+  std::vector<std::unique_ptr<SendBatch>> send_batches_;
   std::vector<std::unique_ptr<asio::io_context>> workers_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::size_t next_worker_ = 0;

@@ -11,9 +11,9 @@ namespace pgshim::proxy {
 
 using namespace boost::asio::experimental::awaitable_operators;
 
-Session::Session(ServerContext& context, Stream client, asio::any_io_executor executor,
+Session::Session(ServerContext& context, Stream client, asio::any_io_executor executor, SendBatch* sends,
                  std::uint64_t id)
-    : context_(context), client_(std::move(client)), id_(id), deadline_(executor),
+    : context_(context), sends_(sends), client_(std::move(client)), id_(id), deadline_(executor),
       idle_timer_(std::move(executor)) {}
 
 Session::~Session() {

@@ -25,6 +25,7 @@
 #include "proxy/server_context.h"
 #include "proxy/output.h"
 #include "proxy/prepared_statements.h"
+#include "proxy/send_batch.h"
 #include "proxy/stream.h"
 #include "rules/rewrite_result.h"
 #include "rules/schema_catalog.h"
@@ -33,7 +34,8 @@ namespace pgshim::proxy {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerContext& context, Stream client, asio::any_io_executor executor,
+  // `sends`: the worker's batch of sends (proxy/send_batch.h); null to send at once.
+  Session(ServerContext& context, Stream client, asio::any_io_executor executor, SendBatch* sends,
           std::uint64_t id);
   ~Session();
 
@@ -72,9 +74,10 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<End> server_to_client();
   // The pumps (session_pumps.cc). A pass walks what one read added to a pump's
   // buffer and writes what it forwards, without waiting; it stops on kRead when
-  // it needs more bytes, or on what its coroutine must do first.
+  // it needs more bytes, on kSending when the worker's SendBatch is to send
+  // what it forwards, or on what its coroutine must do first.
   struct Pump;
-  enum class Step { kRead, kReadSchema, kWriteRest, kEnd };
+  enum class Step { kRead, kSending, kReadSchema, kWriteRest, kEnd };
   asio::awaitable<End> run_pump(Pump& p);
   Step pass(Pump& p, std::size_t n);
   Step after_write(Pump& p, boost::system::error_code ec);
@@ -118,6 +121,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool on_catalog_message(char type, std::string_view body);
 
   ServerContext& context_;
+  SendBatch* sends_;
   Stream client_;
   std::optional<Stream> server_;
   std::uint64_t id_;

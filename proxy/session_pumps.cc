@@ -6,6 +6,10 @@
 // Parse, ErrorResponse...: bounded by max_message_size).
 #include <algorithm>
 #include <tuple>
+#include <utility>
+
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -117,13 +121,20 @@ bool Session::server_holds_whole(char type) const {
 
 // One direction of a session: the bytes between a read and the write that
 // forwards them, and why the last pass stopped.
-struct Session::Pump final : EdgeReader {
+struct Session::Pump final : EdgeReader, SendBatch::Sender {
   Pump(Session& session, Stream& from, Stream& to, bool from_client)
-      : session(session), from(from), to(to), from_client(from_client), buffer(kBufferSize) {}
+      : session(session),
+        from(from),
+        to(to),
+        from_client(from_client),
+        buffer(kBufferSize),
+        batched(session.sends_ != nullptr && from.reads_at_edges() && to.reads_at_edges()) {}
 
   // An edge while the coroutine waits: passes run here, without it, until one
-  // stops on something that must wait (or the socket is empty).
+  // stops on something that must wait (or the socket is empty). While the
+  // batch holds a send of this pump's bytes, reading waits for its report.
   bool on_readable() override {
+    if (sending) return true;
     for (;;) {
       const std::size_t n = from.read_now(buffer.prepare(need), read_error);
       if (read_error == asio::error::would_block) {
@@ -132,7 +143,25 @@ struct Session::Pump final : EdgeReader {
       }
       if (read_error) return false;
       stopped = session.pass(*this, n);
+      if (stopped == Step::kSending) return true;
       if (stopped != Step::kRead) return false;
+    }
+  }
+
+  // The batch made the send pass() queued: go on as after write_at_once().
+  void on_sent(std::size_t sent, boost::system::error_code ec) override {
+    sending = false;
+    written = sent;
+    if (!ec && sent < asio::buffer_size(out.buffers())) {
+      stopped = Step::kWriteRest;
+    } else {
+      stopped = session.after_write(*this, ec);
+      if (stopped == Step::kRead && on_readable()) return;
+    }
+    // The coroutine goes on from here: a remainder to write, the end, or a schema read.
+    if (waiting) {
+      resumed = true;
+      from.end_wait_readable();
     }
   }
 
@@ -150,6 +179,10 @@ struct Session::Pump final : EdgeReader {
   std::optional<End> end;
   Step stopped = Step::kRead;
   boost::system::error_code read_error;
+  const bool batched;    // sends go through the worker's SendBatch
+  bool sending = false;  // the batch holds a send of `out`
+  bool waiting = false;  // the coroutine waits in wait_readable()
+  bool resumed = false;  // on_sent() ended that wait
 };
 
 asio::awaitable<Session::End> Session::client_to_server() {
@@ -171,7 +204,16 @@ asio::awaitable<Session::End> Session::run_pump(Pump& p) {
     if (p.from.reads_at_edges()) {
       p.stopped = Step::kRead;
       if (p.on_readable()) {
+        p.waiting = true;
         auto [ec] = co_await p.from.wait_readable(p);
+        p.waiting = false;
+        // Ended by on_sent() rather than cancelled, unless the coroutine was cancelled meanwhile.
+        if (ec == asio::error::operation_aborted && std::exchange(p.resumed, false) &&
+            (co_await asio::this_coro::cancellation_state).cancelled() == asio::cancellation_type::none) {
+          ec.clear();
+        }
+        // Nothing leaves this coroutine while the batch holds the pump's bytes.
+        if (p.sending) sends_->flush();
         if (ec && !p.read_error) p.read_error = ec;
       }
       if (p.read_error) co_return read_failed(p);
@@ -223,6 +265,11 @@ Session::Step Session::pass(Pump& p, std::size_t n) {
   }
   const Step step = p.from_client ? walk_client(p) : walk_server(p);
   if (step == Step::kReadSchema) return step;
+  if (!p.out.empty() && p.batched) {
+    p.sending = true;
+    sends_->queue(p.to.socket_fd(), p.out.buffers(), p);
+    return Step::kSending;
+  }
   boost::system::error_code ec;
   if (!p.out.empty() && !p.to.write_at_once(p.out.buffers(), p.written, ec)) return Step::kWriteRest;
   return after_write(p, ec);

@@ -120,12 +120,20 @@ asio::awaitable<std::tuple<boost::system::error_code>> Stream::wait_readable(Edg
   return asio::async_initiate<decltype(kAsTuple), void(boost::system::error_code)>(
       [this, &reader](auto handler) {
         if (auto* u = std::get_if<unix_socket>(&stream_)) {
-          start_edge_read(*u, reader, edge_seen_, std::move(handler));
+          start_edge_read(*u, reader, edge_seen_, this, std::move(handler));
         } else {
-          start_edge_read(std::get<tcp::socket>(stream_), reader, edge_seen_, std::move(handler));
+          start_edge_read(std::get<tcp::socket>(stream_), reader, edge_seen_, this, std::move(handler));
         }
       },
       kAsTuple);
+}
+
+void Stream::end_wait_readable() {
+  if (auto* u = std::get_if<unix_socket>(&stream_)) {
+    cancel_edge_read(*u, this);
+  } else if (auto* t = std::get_if<tcp::socket>(&stream_)) {
+    cancel_edge_read(*t, this);
+  }
 }
 
 bool Stream::peer_has_ended() {

@@ -56,6 +56,10 @@ class Stream {
   [[nodiscard]] bool reads_at_edges() const { return !is_tls(); }
   std::size_t read_now(asio::mutable_buffer buffer, boost::system::error_code& ec);
   asio::awaitable<std::tuple<boost::system::error_code>> wait_readable(EdgeReader& reader);
+  // Ends a wait_readable() from outside its reader, with operation_aborted.
+  void end_wait_readable();
+  // The descriptor of a plain socket, for sends made elsewhere (proxy/send_batch.h).
+  [[nodiscard]] int socket_fd() { return plain_handle(); }
   // Reads exactly buffer.size() bytes.
   asio::awaitable<IoResult> read_exactly(asio::mutable_buffer buffer) {
     return std::visit([&](auto& s) { return asio::async_read(lowest(s), buffer, kAsTuple); }, stream_);

@@ -367,5 +367,30 @@ TEST_F(ProxyTest, PgbenchSelectOnlyHasNoFailures) {
   EXPECT_NE(output.find("tps = "), std::string::npos) << output;
 }
 
+// The suite above runs with the sends of each worker batched through io_uring
+// (the default); it must not have fallen back to one send() per message.
+TEST_F(ProxyTest, SendsAreBatchedThroughIoUring) {
+  Conn conn = connect();
+  EXPECT_EQ(conn.exec("SELECT 1").value(), "1");
+  EXPECT_EQ(proxy_->log_count("io_uring"), 0u) << proxy_->log();
+}
+
+// With --batch-sends off each message is a send() of its own: the same traffic passes.
+TEST_F(ProxyTest, PgbenchWithUnbatchedSendsHasNoFailures) {
+  ProxyProcess unbatched(PgServer::shared(), {.extra_args = {"--upstream-tls", "disable", "--batch-sends", "off"}});
+  const std::string bin = "/usr/lib/postgresql/15/bin/pgbench";
+  const std::string log = unbatched.dir() + "/pgbench.log";
+  PgServer::shared().create_database("bench_unbatched");
+  ASSERT_EQ(run({bin, "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", std::to_string(unbatched.port()),
+                 "-U", "postgres", "bench_unbatched"}, log), 0) << read_file(log);
+  for (const char* mode : {"simple", "prepared"}) {
+    ASSERT_EQ(run({bin, "-M", mode, "-c", "8", "-j", "2", "-T", "2", "-h", "127.0.0.1", "-p",
+                   std::to_string(unbatched.port()), "-U", "postgres", "bench_unbatched"}, log), 0)
+        << read_file(log);
+    const std::string output = read_file(log);
+    EXPECT_NE(output.find("number of failed transactions: 0 (0.000%)"), std::string::npos) << mode << output;
+  }
+}
+
 }  // namespace
 }  // namespace pgshim::testing

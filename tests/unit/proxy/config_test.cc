@@ -71,6 +71,16 @@ TEST(ConfigFile, IdleTimeoutsAreOffByDefaultAndRead) {
   std::remove(path.c_str());
 }
 
+TEST(ConfigFile, SendsAreBatchedByDefaultAndTheFileCanSayNot) {
+  EXPECT_TRUE(Config{}.batch_sends);
+  const auto path = write_temp("batch_sends: false\n");
+  Config c;
+  std::string error;
+  ASSERT_TRUE(load_config_file(path, c, error)) << error;
+  EXPECT_FALSE(c.batch_sends);
+  std::remove(path.c_str());
+}
+
 TEST(ConfigFile, UnknownKeyNamesFileLineAndColumn) {
   const auto path = write_temp("listen: 127.0.0.1:1\nupstrem: x:1\n");
   Config c;

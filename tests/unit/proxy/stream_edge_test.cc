@@ -1,7 +1,7 @@
 // Reads at a socket's edges (proxy/edge_read.h) through Stream: the reader runs
 // at each edge while one wait stays queued, the wait ends when the reader says
-// so, when the stream is cancelled or closed, or through its cancellation slot,
-// and data queued before the wait began is not missed.
+// so, when the stream is cancelled or closed, through its cancellation slot or
+// end_wait_readable(), and data queued before the wait began is not missed.
 #include <sys/socket.h>
 
 #include <chrono>
@@ -164,6 +164,22 @@ TEST_F(StreamEdgeTest, CancelEndsTheWait) {
   settle();
   ASSERT_TRUE(result_.has_value());
   EXPECT_EQ(*result_, asio::error::operation_aborted);
+  EXPECT_EQ(reader.calls, 0);
+}
+
+TEST_F(StreamEdgeTest, EndWaitReadableEndsTheWaitFromOutside) {
+  Collector reader(stream_);
+  start_wait(reader);
+  settle();
+  EXPECT_FALSE(result_.has_value());
+  stream_.end_wait_readable();
+  settle();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(*result_, asio::error::operation_aborted);
+  // Nothing is queued any more: a second call finds nothing to end.
+  stream_.end_wait_readable();
+  send("after!");
+  settle();
   EXPECT_EQ(reader.calls, 0);
 }
 
