@@ -70,11 +70,12 @@ detail::reactor& reactor_of(boost::asio::basic_stream_socket<Protocol, Executor>
 class Cancellation {
  public:
   Cancellation(detail::reactor& reactor, detail::reactor::per_descriptor_data& data, detail::socket_type fd,
-               void* key)
-      : reactor_(reactor), data_(data), fd_(fd), key_(key) {}
+               void* key, bool& queued)
+      : reactor_(reactor), data_(data), fd_(fd), key_(key), queued_(queued) {}
   void operator()(boost::asio::cancellation_type_t type) {
     using boost::asio::cancellation_type;
     if (!!(type & (cancellation_type::terminal | cancellation_type::partial | cancellation_type::total))) {
+      queued_ = false;
       reactor_.cancel_ops_by_key(fd_, data_, detail::reactor::read_op, key_);
     }
   }
@@ -84,15 +85,17 @@ class Cancellation {
   detail::reactor::per_descriptor_data& data_;
   detail::socket_type fd_;
   void* key_;
+  bool& queued_;
 };
 
 template <typename Handler>
 class EdgeReadOp final : public detail::reactor_op {
  public:
-  EdgeReadOp(EdgeReader& reader, bool& edge_seen, Handler&& handler)
+  EdgeReadOp(EdgeReader& reader, bool& edge_seen, bool& queued, Handler&& handler)
       : reactor_op(boost::system::error_code(), &EdgeReadOp::do_perform, &EdgeReadOp::do_complete),
         reader_(reader),
         edge_seen_(edge_seen),
+        queued_(queued),
         handler_(std::move(handler)) {}
 
   Handler& handler() { return handler_; }
@@ -101,7 +104,9 @@ class EdgeReadOp final : public detail::reactor_op {
   static status do_perform(reactor_op* base) {
     auto* op = static_cast<EdgeReadOp*>(base);
     op->edge_seen_ = true;
-    return op->reader_.on_readable() ? not_done : done;
+    if (op->reader_.on_readable()) return not_done;
+    op->queued_ = false;
+    return done;
   }
 
   // From the scheduler: `owner` is null when the io_context is destroyed with
@@ -118,6 +123,7 @@ class EdgeReadOp final : public detail::reactor_op {
 
   EdgeReader& reader_;
   bool& edge_seen_;
+  bool& queued_;
   Handler handler_;
 };
 
@@ -126,20 +132,23 @@ class EdgeReadOp final : public detail::reactor_op {
 // Queues `reader` on `socket` until it completes `handler` (void(error_code)).
 // `edge_seen` is set at each edge, before on_readable() runs. The reactor
 // re-arms the socket as it queues the read, so data already there raises an
-// edge at once. `key` names the read for cancel_edge_read().
+// edge at once. `key` names the read for cancel_edge_read(). `queued` is true
+// from here until the read is ended: by its reader, its cancellation slot, or
+// whoever clears it before cancelling the socket's reads.
 template <typename Protocol, typename Executor, typename Handler>
 void start_edge_read(boost::asio::basic_stream_socket<Protocol, Executor>& socket, EdgeReader& reader,
-                     bool& edge_seen, void* key, Handler&& handler) {
+                     bool& edge_seen, bool& queued, void* key, Handler&& handler) {
   namespace detail = boost::asio::detail;
   auto& impl = edge_read_detail::SocketInternals<Protocol, Executor>::implementation(socket);
   auto& reactor = edge_read_detail::reactor_of(socket);
-  auto op = std::make_unique<edge_read_detail::EdgeReadOp<std::decay_t<Handler>>>(reader, edge_seen,
-                                                                                   std::forward<Handler>(handler));
+  auto op = std::make_unique<edge_read_detail::EdgeReadOp<std::decay_t<Handler>>>(
+      reader, edge_seen, queued, std::forward<Handler>(handler));
   op->cancellation_key_ = key;
   auto slot = boost::asio::get_associated_cancellation_slot(op->handler());
   if (slot.is_connected()) {
-    slot.template emplace<edge_read_detail::Cancellation>(reactor, impl.reactor_data_, impl.socket_, key);
+    slot.template emplace<edge_read_detail::Cancellation>(reactor, impl.reactor_data_, impl.socket_, key, queued);
   }
+  queued = true;
   // Not speculative: the reactor's MOD re-arms the socket, so what is already
   // there is reported as an edge.
   reactor.start_op(detail::reactor::read_op, impl.socket_, impl.reactor_data_, op.release(), false, false);

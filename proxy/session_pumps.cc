@@ -8,9 +8,6 @@
 #include <tuple>
 #include <utility>
 
-#include <boost/asio/cancellation_type.hpp>
-#include <boost/asio/this_coro.hpp>
-
 #include <spdlog/spdlog.h>
 
 #include "proxy/frame_buffer.h"
@@ -158,11 +155,9 @@ struct Session::Pump final : EdgeReader, SendBatch::Sender {
       stopped = session.after_write(*this, ec);
       if (stopped == Step::kRead && on_readable()) return;
     }
-    // The coroutine goes on from here: a remainder to write, the end, or a schema read.
-    if (waiting) {
-      resumed = true;
-      from.end_wait_readable();
-    }
+    // The coroutine goes on from here: a remainder to write, the end, or a
+    // schema read; unless its wait was ended meanwhile by a cancellation.
+    if (waiting && from.end_wait_readable()) resumed = true;
   }
 
   Session& session;
@@ -207,11 +202,8 @@ asio::awaitable<Session::End> Session::run_pump(Pump& p) {
         p.waiting = true;
         auto [ec] = co_await p.from.wait_readable(p);
         p.waiting = false;
-        // Ended by on_sent() rather than cancelled, unless the coroutine was cancelled meanwhile.
-        if (ec == asio::error::operation_aborted && std::exchange(p.resumed, false) &&
-            (co_await asio::this_coro::cancellation_state).cancelled() == asio::cancellation_type::none) {
-          ec.clear();
-        }
+        // Ended by on_sent(), not cancelled.
+        if (ec == asio::error::operation_aborted && std::exchange(p.resumed, false)) ec.clear();
         // Nothing leaves this coroutine while the batch holds the pump's bytes.
         if (p.sending) sends_->flush();
         if (ec && !p.read_error) p.read_error = ec;

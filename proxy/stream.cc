@@ -120,20 +120,24 @@ asio::awaitable<std::tuple<boost::system::error_code>> Stream::wait_readable(Edg
   return asio::async_initiate<decltype(kAsTuple), void(boost::system::error_code)>(
       [this, &reader](auto handler) {
         if (auto* u = std::get_if<unix_socket>(&stream_)) {
-          start_edge_read(*u, reader, edge_seen_, this, std::move(handler));
+          start_edge_read(*u, reader, edge_seen_, edge_read_queued_, this, std::move(handler));
         } else {
-          start_edge_read(std::get<tcp::socket>(stream_), reader, edge_seen_, this, std::move(handler));
+          start_edge_read(std::get<tcp::socket>(stream_), reader, edge_seen_, edge_read_queued_, this,
+                          std::move(handler));
         }
       },
       kAsTuple);
 }
 
-void Stream::end_wait_readable() {
+bool Stream::end_wait_readable() {
+  if (!edge_read_queued_) return false;
+  edge_read_queued_ = false;
   if (auto* u = std::get_if<unix_socket>(&stream_)) {
     cancel_edge_read(*u, this);
   } else if (auto* t = std::get_if<tcp::socket>(&stream_)) {
     cancel_edge_read(*t, this);
   }
+  return true;
 }
 
 bool Stream::peer_has_ended() {
@@ -147,6 +151,7 @@ bool Stream::peer_has_ended() {
 }
 
 void Stream::cancel() {
+  edge_read_queued_ = false;
   boost::system::error_code ec;
   if (auto* u = std::get_if<unix_socket>(&stream_)) {
     u->cancel(ec);
@@ -156,6 +161,7 @@ void Stream::cancel() {
 }
 
 void Stream::close() {
+  edge_read_queued_ = false;
   boost::system::error_code ec;
   if (auto* u = std::get_if<unix_socket>(&stream_)) {
     u->shutdown(unix_socket::shutdown_both, ec);

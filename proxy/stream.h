@@ -56,8 +56,9 @@ class Stream {
   [[nodiscard]] bool reads_at_edges() const { return !is_tls(); }
   std::size_t read_now(asio::mutable_buffer buffer, boost::system::error_code& ec);
   asio::awaitable<std::tuple<boost::system::error_code>> wait_readable(EdgeReader& reader);
-  // Ends a wait_readable() from outside its reader, with operation_aborted.
-  void end_wait_readable();
+  // Ends a wait_readable() from outside its reader, with operation_aborted;
+  // false when none is queued (none began, or it has already been ended).
+  bool end_wait_readable();
   // The descriptor of a plain socket, for sends made elsewhere (proxy/send_batch.h).
   [[nodiscard]] int socket_fd() { return plain_handle(); }
   // Reads exactly buffer.size() bytes.
@@ -103,7 +104,8 @@ class Stream {
   std::size_t send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec);
 
   std::variant<tcp::socket, unix_socket, std::unique_ptr<TlsStream>> stream_;
-  bool edge_seen_ = true;  // no short read_now() since the last edge
+  bool edge_seen_ = true;           // no short read_now() since the last edge
+  bool edge_read_queued_ = false;  // a wait_readable() is queued and not yet ended
 };
 
 }  // namespace pgshim::proxy
