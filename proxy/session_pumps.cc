@@ -160,6 +160,17 @@ struct Session::Pump final : EdgeReader, SendBatch::Sender {
     if (waiting && from.end_wait_readable()) resumed = true;
   }
 
+  // Passes on what the buffer holds of a frame being streamed; returns how far
+  // into the buffer that went. A walk starts here.
+  std::size_t pass_streamed() {
+    const std::string_view data = buffer.data();
+    const std::size_t pos = std::min(streaming, data.size());
+    if (pos > 0) out.pass(data.data(), pos);
+    streaming -= pos;
+    need = 0;
+    return pos;
+  }
+
   Session& session;
   Stream& from;
   Stream& to;
@@ -292,10 +303,7 @@ Session::Step Session::after_write(Pump& p, boost::system::error_code ec) {
 // Walks the client's frames from the front of the buffer into `out`.
 Session::Step Session::walk_client(Pump& p) {
   const std::string_view data = p.buffer.data();
-  std::size_t pos = std::min(p.streaming, data.size());
-  if (pos > 0) p.out.pass(data.data(), pos);
-  p.streaming -= pos;
-  p.need = 0;
+  std::size_t pos = p.pass_streamed();
   while (p.streaming == 0 && pos < data.size() && !p.end) {
     const std::string_view rest = data.substr(pos);
     codec::Header header;
@@ -371,10 +379,7 @@ Session::Step Session::walk_client(Pump& p) {
 // Walks the server's frames from the front of the buffer into `out`.
 Session::Step Session::walk_server(Pump& p) {
   const std::string_view data = p.buffer.data();
-  std::size_t pos = std::min(p.streaming, data.size());
-  if (pos > 0) p.out.pass(data.data(), pos);
-  p.streaming -= pos;
-  p.need = 0;
+  std::size_t pos = p.pass_streamed();
   while (p.streaming == 0 && pos < data.size()) {
     const std::string_view rest = data.substr(pos);
     codec::Header header;
