@@ -7,7 +7,7 @@
 // (the client's message, then the server's answer), two completions through the
 // scheduler and two coroutine resumptions: most of the proxy's own CPU time per
 // query. Here the reactor calls EdgeReadOp's perform at every edge of the socket
-// (new data, its peer's end, an error); perform calls Stream::Reader's
+// (new data, its peer's end, an error); perform calls the EdgeReader's
 // on_readable(), which reads what is there and handles it. The operation
 // completes, resuming the waiting coroutine, only when on_readable() says there
 // is something it cannot do on the spot, or when it is cancelled (Stream::cancel,

@@ -39,11 +39,7 @@ void SendBatch::queue(int fd, std::span<const boost::asio::const_buffer> pieces,
   Entry& entry = queued_.emplace_back();
   entry.fd = fd;
   entry.sender = &sender;
-  for (const auto& piece : pieces) {
-    if (entry.count == entry.iov.size()) break;
-    if (piece.size() == 0) continue;
-    entry.iov[entry.count++] = iovec{const_cast<void*>(piece.data()), piece.size()};
-  }
+  entry.count = gather_pieces(pieces, entry.iov);
   if (flush_posted_ || flushing_) return;
   flush_posted_ = true;
   boost::asio::post(executor_, [this] {

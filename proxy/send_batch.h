@@ -14,7 +14,6 @@
 // kernel.io_uring_disabled), create() returns null and the pumps send at once.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -26,6 +25,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
+
+#include "proxy/send_pieces.h"
 
 struct io_uring;
 
@@ -43,17 +44,15 @@ class SendBatch {
     ~Sender() = default;
   };
 
-  // More pieces than this in one send go out with the remainder.
-  static constexpr std::size_t kMaxPieces = 16;
-
   // Null when the kernel refuses an io_uring; `reason` then says why.
   static std::unique_ptr<SendBatch> create(boost::asio::any_io_executor executor, std::string& reason);
   ~SendBatch();
   SendBatch(const SendBatch&) = delete;
   SendBatch& operator=(const SendBatch&) = delete;
 
-  // Queues a send of `pieces` on `fd`, made by flush(): by one posted to the
-  // executor, or by an earlier call. The pieces must stay valid until
+  // Queues a send of `pieces` on `fd` (the first kMaxSendPieces; the rest is
+  // reported unsent), made by flush(): by one posted to the executor, or by an
+  // earlier call. The pieces must stay valid until
   // sender.on_sent(); one sender has one send queued at a time.
   void queue(int fd, std::span<const boost::asio::const_buffer> pieces, Sender& sender);
   // Makes every queued send and reports each; sends queued by the reports are
@@ -65,7 +64,7 @@ class SendBatch {
   struct Entry {
     int fd = -1;
     Sender* sender = nullptr;
-    std::array<iovec, kMaxPieces> iov{};
+    SendPieces iov{};
     std::size_t count = 0;
     msghdr message{};
     int result = 0;  // bytes sent, or -errno

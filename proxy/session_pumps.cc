@@ -270,7 +270,7 @@ Session::Step Session::pass(Pump& p, std::size_t n) {
   if (step == Step::kReadSchema) return step;
   if (!p.out.empty() && p.batched) {
     p.sending = true;
-    sends_->queue(p.to.socket_fd(), p.out.buffers(), p);
+    sends_->queue(p.to.plain_handle(), p.out.buffers(), p);
     return Step::kSending;
   }
   boost::system::error_code ec;

@@ -1,8 +1,9 @@
 #include "proxy/stream.h"
 
+#include "proxy/send_pieces.h"
+
 #include <sys/socket.h>
 
-#include <array>
 #include <cerrno>
 #include <vector>
 
@@ -64,13 +65,8 @@ asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
 
 std::size_t Stream::send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec) {
   const int fd = plain_handle();
-  std::array<iovec, 16> iov{};  // more pieces than this go out with the remainder
-  std::size_t count = 0;
-  for (const auto& piece : pieces) {
-    if (count == iov.size()) break;
-    if (piece.size() == 0) continue;
-    iov[count++] = iovec{const_cast<void*>(piece.data()), piece.size()};
-  }
+  SendPieces iov{};
+  const std::size_t count = gather_pieces(pieces, iov);
   if (count == 0) return 0;
   msghdr message{};
   message.msg_iov = iov.data();

@@ -59,8 +59,9 @@ class Stream {
   // Ends a wait_readable() from outside its reader, with operation_aborted;
   // false when none is queued (none began, or it has already been ended).
   bool end_wait_readable();
-  // The descriptor of a plain socket, for sends made elsewhere (proxy/send_batch.h).
-  [[nodiscard]] int socket_fd() { return plain_handle(); }
+  // The descriptor of the TCP or Unix socket (under TLS, of its TCP layer), for
+  // sends made elsewhere (proxy/send_batch.h).
+  [[nodiscard]] int plain_handle();
   // Reads exactly buffer.size() bytes.
   asio::awaitable<IoResult> read_exactly(asio::mutable_buffer buffer) {
     return std::visit([&](auto& s) { return asio::async_read(lowest(s), buffer, kAsTuple); }, stream_);
@@ -98,8 +99,6 @@ class Stream {
   static DrainedBuffer for_read(Socket&, asio::mutable_buffer b) { return DrainedBuffer(b); }
   static asio::mutable_buffer for_read(std::unique_ptr<TlsStream>&, asio::mutable_buffer b) { return b; }
   tcp::socket& tcp_layer();
-  // The descriptor of the TCP or Unix socket (under TLS, of its TCP layer).
-  int plain_handle();
   // Sends what the kernel takes now; 0 bytes and no error when the socket is full.
   std::size_t send_now(std::span<const asio::const_buffer> pieces, boost::system::error_code& ec);
 
