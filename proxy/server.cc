@@ -65,6 +65,13 @@ Server::Server(Config config) {
 }
 
 Server::~Server() {
+  // Asio gives the signals back their default action with the signal set, and
+  // the default action of SIGTERM is to kill: a supervisor's repeated SIGTERM
+  // arriving while the sessions and workers are torn down would turn the clean
+  // exit into one by signal. The process is on its way out; it ignores them.
+  signals_.reset();
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
   if (!unix_path_.empty()) std::filesystem::remove(unix_path_);
 }
 

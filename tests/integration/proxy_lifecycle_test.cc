@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -192,6 +193,30 @@ TEST(ProxyLifecycle, SigtermLetsOpenTransactionsFinish) {
   EXPECT_EQ(check.scalar("SELECT count(*) FROM shutdown_t"), "1");
   const int status = proxy.stop(5000);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << proxy.log();
+}
+
+// A supervisor may send SIGTERM more than once. One that arrives while the
+// proxy is already tearing down must not turn its clean exit into a kill.
+TEST(ProxyLifecycle, RepeatedSigtermStillExitsCleanly) {
+  auto& pg = PgServer::shared();
+  ProxyProcess proxy(pg, plain());
+  Conn c(proxy.dsn());
+  ASSERT_TRUE(c.ok()) << c.error();
+  const pid_t pid = proxy.pid();
+  std::atomic<bool> done{false};
+  std::thread repeat([&] {
+    // Bounded: at most 10 s of one SIGTERM per millisecond.
+    for (int i = 0; i < 10000 && !done.load(); ++i) {
+      kill(pid, SIGTERM);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  const int status = proxy.stop(10000);
+  done = true;
+  repeat.join();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "status " << status << (WIFSIGNALED(status) ? fmt::format(" (signal {})", WTERMSIG(status)) : "")
+      << proxy.log();
 }
 
 TEST(ProxyLifecycle, SigtermClosesBusySessionsAfterGracePeriod) {
