@@ -12,9 +12,9 @@ bool is_ident_char(unsigned char c) {
   return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
 }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool is_space(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+// PostgreSQL 15's scanner: `space [ \t\n\r\f]` (no \v) and `newline [\n\r]`.
+bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool is_newline(unsigned char c) { return c == '\n' || c == '\r'; }
 bool is_op_char(unsigned char c) {
   switch (c) {
     case '+': case '-': case '*': case '/': case '<': case '>': case '=': case '~':
@@ -35,7 +35,7 @@ class Scanner {
     for (;;) {
       while (p_ < s_.size() && is_space(s_[p_])) ++p_;
       if (starts("--")) {
-        while (p_ < s_.size() && s_[p_] != '\n') ++p_;
+        while (p_ < s_.size() && !is_newline(s_[p_])) ++p_;
       } else if (starts("/*")) {
         if (!block_comment()) return false;
       } else {

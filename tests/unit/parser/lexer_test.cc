@@ -26,6 +26,13 @@ TEST(Lexer, SkipsCommentsIncludingNestedBlocks) {
   EXPECT_EQ(texts("a -- x\n/* b /* c */ d */ e"), (std::vector<std::string>{"a", "e"}));
 }
 
+// As in PostgreSQL's scanner, a line comment ends at a carriage return too,
+// and a vertical tab is not white space.
+TEST(Lexer, LineCommentEndsAtCarriageReturn) {
+  EXPECT_EQ(texts("a -- x\rb +--y\r\nc"), (std::vector<std::string>{"a", "b", "+", "c"}));
+  EXPECT_EQ(texts("a\vb"), (std::vector<std::string>{"a", "\v", "b"}));
+}
+
 TEST(Lexer, StringsOfEveryKind) {
   EXPECT_EQ(texts("'it''s' E'a\\'b' B'01' X'ff' N'n' U&'d\\0061' $$x$$ $tag$ $$ $tag$"),
             (std::vector<std::string>{"'it''s'", "E'a\\'b'", "B'01'", "X'ff'", "N'n'", "U&'d\\0061'",

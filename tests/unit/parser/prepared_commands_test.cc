@@ -40,6 +40,8 @@ TEST(PreparedCommands, FindsEachCommandWithItsSpans) {
       // Types with their own parentheses and arrays, a quoted name, a comment kept inside the body.
       {"PREPARE \"Mixed\"(numeric(12, 2), int[]) AS\n  SELECT $1 /* c */ + 1 -- trailing\n",
        {command(Kind::kPrepare, "Mixed", 0, "numeric(12, 2), int[]", "SELECT $1 /* c */ + 1")}},
+      // A line comment ends at a carriage return, also inside an operator.
+      {"PREPARE r AS SELECT 1 +-- c\r2", {command(Kind::kPrepare, "r", 0, "", "SELECT 1 +-- c\r2")}},
       {"PREPARE w AS INSERT INTO t (a) VALUES ($1) RETURNING *; EXECUTE w(1)",
        {command(Kind::kPrepare, "w", 0, "", "INSERT INTO t (a) VALUES ($1) RETURNING *"),
         command(Kind::kExecute, "w", 56)}},
