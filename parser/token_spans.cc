@@ -90,7 +90,11 @@ std::uint32_t expression_end(const TokenList& tokens, std::size_t first, int max
       if (depth-- == 0) break;
     } else if (depth == 0) {
       if (tokens.is_punct(i, ',') || tokens.is_punct(i, ';')) break;
-      if (static_cast<int>(tokens[i].begin) > max_location && is_clause_word(tokens, i)) break;
+      // After `.` a keyword is a field name (`t.on`, `e.from`), never a clause.
+      if (static_cast<int>(tokens[i].begin) > max_location && is_clause_word(tokens, i) &&
+          !(i > first && tokens.is_punct(i - 1, '.'))) {
+        break;
+      }
     }
     end = tokens[i].end;
   }

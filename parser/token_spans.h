@@ -37,7 +37,8 @@ struct ListSpans {
 // node starts at byte `max_location`: it runs until a top-level `,` or `;`, an
 // unbalanced `)` or `]`, the offset `limit`, or a clause keyword (FROM, WHERE,
 // RETURNING, ON, WHEN, ...) that comes after `max_location` (before it, such
-// a word is part of the expression, as in IS DISTINCT FROM).
+// a word is part of the expression, as in IS DISTINCT FROM; after a `.` it is
+// a field name, as in `t.on`).
 [[nodiscard]] std::uint32_t expression_end(const TokenList& tokens, std::size_t first,
                                            int max_location, std::uint32_t limit);
 

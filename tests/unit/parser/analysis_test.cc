@@ -107,6 +107,12 @@ TEST(Analysis, SetValueEndsAtClauseKeywordsButNotInsideTheExpression) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(text(b, b.model().assignments[0].rows[0][0].expr), "CASE WHEN x THEN 1 ELSE 2 END");
   EXPECT_EQ(text(b, b.model().assignments[0].rows[0][1].expr), "d::numeric(12, 2)");
+  // A clause word after `.` names a field.
+  const Analysis c("INSERT INTO t SELECT i, b.on, x.from + 1 FROM b, x");
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c.model().assignments[0].rows[0].size(), 3u);
+  EXPECT_EQ(text(c, c.model().assignments[0].rows[0][1].expr), "b.on");
+  EXPECT_EQ(text(c, c.model().assignments[0].rows[0][2].expr), "x.from + 1");
 }
 
 TEST(Analysis, InsertValuesRowsAndOnConflict) {
