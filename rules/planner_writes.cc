@@ -108,6 +108,13 @@ void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
   if (list.default_values) return;
   InsertPlan plan{list, view, {}, {}, {}};
   if (!insert_names(list, view, plan.names)) return;
+  // PostgreSQL refuses such an INSERT only after parsing; the rewrite needs one value per column.
+  for (const auto& row : list.rows) {
+    if (list.values_known && row.size() != plan.names.size()) {
+      return cannot(view, "INSERT", row.size() < plan.names.size() ? "a row has fewer values than columns"
+                                                                   : "a row has more values than columns");
+    }
+  }
   plan.dropped.assign(plan.names.size(), false);
   for (std::size_t i = 0; i < plan.names.size() && !failed_; ++i) plan_insert_column(plan, i);
   if (failed_) return;
@@ -166,7 +173,6 @@ void Planner::plan_insert_column(InsertPlan& plan, std::size_t i) {
   std::vector<std::string> rendered;  // before any edit of this column wraps them
   if (list.values_known) {
     for (const auto& row : list.rows) {
-      if (i >= row.size()) return cannot(view, "INSERT", "a row has fewer values than columns");
       rendered.push_back(render(row[i].expr));
     }
   }

@@ -95,6 +95,25 @@ TEST(Rewriter, NonStrictMigrationSendsWhatItCannotRewriteAsIs) {
   EXPECT_EQ(strict.message, "pgshim: cannot rewrite INSERT ... SELECT into price_cents: its values cannot be located");
 }
 
+// An INSERT whose rows do not match its columns, which PostgreSQL refuses only
+// after parsing, is refused before any value is moved or dropped.
+TEST(Rewriter, InsertRowsThatDoNotMatchTheColumnsAreRefused) {
+  // An old client in `expanded` sees users as (id, fullname, email, legacy_flag).
+  const auto more = run(Phase::kExpanded, ClientVersion::kOld, "INSERT INTO users VALUES (1, 'n', 'e', true, 5)");
+  EXPECT_EQ(more.status, RewriteStatus::kError);
+  EXPECT_EQ(more.message, "pgshim: cannot rewrite INSERT: a row has more values than columns");
+  const auto ragged = run(Phase::kExpanded, ClientVersion::kOld,
+                          "INSERT INTO users VALUES (1, 'n', 'e', true), (2, 'm')");
+  EXPECT_EQ(ragged.status, RewriteStatus::kError);
+  EXPECT_EQ(ragged.message, "pgshim: cannot rewrite INSERT: a row has fewer values than columns");
+  const auto listed = run(Phase::kExpanded, ClientVersion::kOld,
+                          "INSERT INTO users (id, legacy_flag) VALUES (1, true), (2, false, 3)");
+  EXPECT_EQ(listed.status, RewriteStatus::kError);
+  const auto fewer = run(Phase::kExpanded, ClientVersion::kOld, "INSERT INTO users VALUES (1, 'n')");
+  ASSERT_EQ(fewer.status, RewriteStatus::kRewritten);
+  EXPECT_EQ(fewer.sql, "INSERT INTO users (id, fullname, display_name) VALUES (1, 'n', 'n')");
+}
+
 TEST(Rewriter, WithoutSchemaStarIsAnErrorButNamedColumnsWork) {
   const StaticSchemaCache none;
   const auto rewriter = make(fixture_rules(Phase::kPlanned));
