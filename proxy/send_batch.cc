@@ -73,13 +73,16 @@ void SendBatch::flush() {
 }
 
 void SendBatch::submit(std::size_t first, std::size_t last) {
+  for (std::size_t i = first; i < last; ++i) {
+    Entry& entry = sending_[i];
+    entry.message = {};
+    entry.message.msg_iov = entry.iov.data();
+    entry.message.msg_iovlen = entry.count;
+    entry.result = 0;
+  }
   if (ring_ != nullptr) {
     for (std::size_t i = first; i < last; ++i) {
       Entry& entry = sending_[i];
-      entry.message = {};
-      entry.message.msg_iov = entry.iov.data();
-      entry.message.msg_iovlen = entry.count;
-      entry.result = 0;
       io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());  // not null: the ring is empty and has room
       io_uring_prep_sendmsg(sqe, entry.fd, &entry.message, MSG_DONTWAIT | MSG_NOSIGNAL);
       io_uring_sqe_set_data64(sqe, i);
@@ -107,9 +110,6 @@ void SendBatch::submit(std::size_t first, std::size_t last) {
   }
   for (std::size_t i = first; i < last; ++i) {
     Entry& entry = sending_[i];
-    entry.message = {};
-    entry.message.msg_iov = entry.iov.data();
-    entry.message.msg_iovlen = entry.count;
     ssize_t n = 0;
     do {
       n = ::sendmsg(entry.fd, &entry.message, MSG_DONTWAIT | MSG_NOSIGNAL);
