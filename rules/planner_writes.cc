@@ -109,8 +109,9 @@ void Planner::plan_insert(const AssignmentList& list, const TableView& view) {
   InsertPlan plan{list, view, {}, {}, {}};
   if (!insert_names(list, view, plan.names)) return;
   // PostgreSQL refuses such an INSERT only after parsing; the rewrite needs one value per column.
-  for (const auto& row : list.rows) {
-    if (list.values_known && row.size() != plan.names.size()) {
+  if (list.values_known) {
+    for (const auto& row : list.rows) {
+      if (row.size() == plan.names.size()) continue;
       return cannot(view, "INSERT", row.size() < plan.names.size() ? "a row has fewer values than columns"
                                                                    : "a row has more values than columns");
     }
