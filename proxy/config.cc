@@ -1,11 +1,65 @@
 #include "proxy/config.h"
 
+#include <sched.h>
+
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 namespace pgshim::proxy {
+
+std::optional<int> cpus_of_quota(std::string_view cpu_max) {
+  const auto space = cpu_max.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  const std::string_view quota_text = cpu_max.substr(0, space);
+  std::string_view period_text = cpu_max.substr(space + 1);
+  while (!period_text.empty() && (period_text.back() == '\n' || period_text.back() == ' ')) period_text.remove_suffix(1);
+  const auto number = [](std::string_view text) -> std::optional<long long> {
+    long long value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) return std::nullopt;
+    return value;
+  };
+  const auto quota = number(quota_text);
+  const auto period = number(period_text);
+  if (!quota || !period) return std::nullopt;  // "max", or not a quota
+  return static_cast<int>(std::min<long long>((*quota + *period - 1) / *period, 1 << 20));
+}
+
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                          : static_cast<int>(std::thread::hardware_concurrency());
+  // Each cgroup from the root down to this process's (the "0::" line of
+  // /proc/self/cgroup, cgroup v2) may set a quota.
+  namespace fs = std::filesystem;
+  const auto cap = [&cpus](const fs::path& dir) {
+    std::ifstream file(dir / "cpu.max");
+    std::string cpu_max;
+    if (!std::getline(file, cpu_max)) return;
+    if (const auto quota = cpus_of_quota(cpu_max)) cpus = std::min(cpus, *quota);
+  };
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(cgroups, line)) {
+    if (!line.starts_with("0::/")) continue;
+    fs::path dir = "/sys/fs/cgroup";
+    cap(dir);
+    for (const auto& part : fs::path(line.substr(4))) {
+      if (part.empty()) continue;
+      if (part == "..") break;  // outside this cgroup namespace: not reachable from here
+      dir /= part;
+      cap(dir);
+    }
+  }
+  return std::clamp(cpus, 1, 256);
+}
 
 std::optional<Endpoint> parse_endpoint(const std::string& text, std::string& error) {
   Endpoint e;
@@ -150,7 +204,7 @@ std::string validate_config(const Config& c) {
   if (c.listen.empty() && c.unix_socket_dir.empty()) return "nothing to listen on: set --listen";
   if (c.upstream.port == 0 && c.upstream.unix_path.empty()) return "no upstream: set --upstream";
   if (c.tls_cert.empty() != c.tls_key.empty()) return "--tls-cert and --tls-key go together";
-  if (c.threads < 1 || c.threads > 256) return "threads must be between 1 and 256";
+  if (c.threads < 0 || c.threads > 256) return "threads must be between 1 and 256, or 0 for one per CPU";
   if (c.max_message_size < 1024) return "max_message_size must be at least 1024 bytes";
   if (c.max_client_connections < 1) return "max_client_connections must be at least 1";
   if (!c.admin.empty()) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pgshim::proxy {
@@ -27,7 +28,8 @@ struct Config {
   std::string tls_key;
   UpstreamTls upstream_tls = UpstreamTls::kPrefer;
   std::string upstream_ca;  // CA file for verify-full ("" = system default paths)
-  int threads = 1;
+  // Worker threads; 0 = one per CPU pgshim may use (available_cpus()).
+  int threads = 0;
   // Each worker makes its pumps' sends together, in one io_uring call per round
   // (proxy/send_batch.h); off, or without io_uring, each is a send() of its own.
   bool batch_sends = true;
@@ -45,7 +47,15 @@ struct Config {
 
 // Parses "HOST:PORT", "[V6]:PORT", "/path/.s.PGSQL.5432" or "/dir:PORT" (a Unix
 // socket directory and port, as libpq spells them).
-[[nodiscard]] std::optional<Endpoint> parse_endpoint(const std::string& text, std::string& error);
+[[nodiscard]] // The CPUs this process may run on: its affinity mask, capped by the CPU quota
+// of its cgroup and the cgroups above it (cgroup v2 cpu.max, rounded up), and
+// by 256. At least 1.
+[[nodiscard]] int available_cpus();
+// The CPUs a cgroup v2 cpu.max line ("QUOTA PERIOD", or "max PERIOD") allows,
+// rounded up; nullopt for no limit or a line that does not parse.
+[[nodiscard]] std::optional<int> cpus_of_quota(std::string_view cpu_max);
+
+std::optional<Endpoint> parse_endpoint(const std::string& text, std::string& error);
 [[nodiscard]] std::optional<UpstreamTls> parse_upstream_tls(const std::string& text);
 
 // Reads pgshim.yaml into `config`. Returns false with `error` as "file:line:column: sentence".

@@ -45,7 +45,7 @@ void add_serve_flags(CLI::App& serve, ServeFlags& f) {
   serve.add_option("--tls-key", f.tls_key, "private key (PEM) for client TLS");
   serve.add_option("--upstream-tls", f.upstream_tls, "disable | prefer | require | verify-full");
   serve.add_option("--upstream-ca", f.upstream_ca, "CA file to verify the server with verify-full");
-  serve.add_option("--threads", f.threads, "worker threads");
+  serve.add_option("--threads", f.threads, "worker threads (default: one per CPU pgshim may use)");
   serve.add_option("--batch-sends", f.batch_sends, "on | off: a worker's sends in one io_uring call (default on)");
   serve.add_option("--shutdown-grace-ms", f.shutdown_grace_ms, "how long SIGTERM waits for sessions");
   serve.add_option("--startup-timeout-ms", f.startup_timeout_ms, "deadline for a client's startup packet");

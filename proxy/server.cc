@@ -41,6 +41,8 @@ void raise_descriptor_limit(int max_client_connections) {
 
 Server::Server(Config config) {
   context_.config = std::move(config);
+  if (context_.config.threads == 0) context_.config.threads = available_cpus();
+  spdlog::info("{} worker thread(s)", context_.config.threads);
   // A concurrency hint of 1: each io_context is run by exactly one thread.
   for (int i = 0; i < context_.config.threads; ++i) {
     workers_.push_back(std::make_unique<asio::io_context>(1));

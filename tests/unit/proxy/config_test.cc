@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -148,6 +149,53 @@ TEST(ConfigValidation, TimeoutsMustNotBeNegative) {
   c.idle_transaction_timeout = std::chrono::milliseconds(0);
   c.startup_timeout = std::chrono::milliseconds(0);
   EXPECT_NE(validate_config(c).find("startup_timeout_ms"), std::string::npos);
+}
+
+TEST(ConfigValidation, ThreadsAreZeroForOnePerCpuOrOneTo256) {
+  std::string error;
+  Config c;
+  EXPECT_EQ(c.threads, 0);
+  c.listen.push_back(*parse_endpoint("127.0.0.1:1", error));
+  c.upstream = *parse_endpoint("127.0.0.1:2", error);
+  EXPECT_EQ(validate_config(c), "");
+  c.threads = 256;
+  EXPECT_EQ(validate_config(c), "");
+  c.threads = 257;
+  EXPECT_NE(validate_config(c).find("threads"), std::string::npos);
+  c.threads = -1;
+  EXPECT_NE(validate_config(c).find("threads"), std::string::npos);
+}
+
+TEST(AvailableCpus, CgroupQuotaRoundsUpAndMaxIsNoLimit) {
+  EXPECT_EQ(cpus_of_quota("200000 100000"), 2);
+  EXPECT_EQ(cpus_of_quota("150000 100000\n"), 2);
+  EXPECT_EQ(cpus_of_quota("50000 100000"), 1);
+  EXPECT_EQ(cpus_of_quota("max 100000"), std::nullopt);
+  EXPECT_EQ(cpus_of_quota("0 100000"), std::nullopt);
+  EXPECT_EQ(cpus_of_quota("100000"), std::nullopt);
+  EXPECT_EQ(cpus_of_quota("100000 0"), std::nullopt);
+  EXPECT_EQ(cpus_of_quota("-5 100000"), std::nullopt);
+  EXPECT_EQ(cpus_of_quota("12x 100000"), std::nullopt);
+  EXPECT_EQ(cpus_of_quota(""), std::nullopt);
+}
+
+TEST(AvailableCpus, FollowsTheAffinityMask) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  EXPECT_GE(available_cpus(), 1);
+  EXPECT_LE(available_cpus(), CPU_COUNT(&all));
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &all)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  const int pinned = available_cpus();
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  EXPECT_EQ(pinned, 1);
 }
 
 }  // namespace
