@@ -5,31 +5,41 @@
 # the CPU time each proxy spent per query (from /proc/PID/stat).
 #
 #   bash bench/pgbench_compare.sh [ROUNDS] [SECONDS]
+#   PGSHIM_THREADS="1 2" bash bench/pgbench_compare.sh   # one pgshim per worker count
+#
+# Without PGSHIM_THREADS, one pgshim with its default workers (one per CPU).
 #
 # It starts and stops everything it needs (a throwaway PostgreSQL, pgshim,
 # PgBouncer); pgshim must be built (scripts/build.sh).
+#
+# Each proxy runs in a session of its own (setsid), as a service does. With the
+# kernel's autogroup scheduling (kernel.sched_autogroup_enabled, on by default
+# in Debian) every session is one scheduling group with one share of the CPUs,
+# and every PostgreSQL backend is a session of its own: a proxy left in the
+# script's session would share one group with pgbench, and be starved by the 16
+# backends at -c 16. The order of the targets turns by one each round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 ROUNDS=${1:-5}
 SECONDS_PER_RUN=${2:-5}
-THREADS=${PGSHIM_THREADS:-1}
+THREAD_COUNTS=${PGSHIM_THREADS:-default}
 PG_BIN=/usr/lib/postgresql/15/bin
 PGSHIM=$ROOT/build/proxy/pgshim
 [[ -x $PGSHIM ]] || { echo "build pgshim first: bash scripts/build.sh" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/pgshim-bench-XXXXXX)
 PG_PORT=${PG_PORT:-57432}
-SHIM_PORT=${SHIM_PORT:-57433}
+SHIM_PORT=${SHIM_PORT:-57440}  # and the ports after it, one per pgshim
 BOUNCER_PORT=${BOUNCER_PORT:-57434}
 AS_PG=()
 if [[ $(id -u) -eq 0 ]]; then
   chown postgres "$WORK"
   AS_PG=(runuser -u postgres --)
 fi
-SHIM_PID="" BOUNCER_PID=""
+SHIM_PIDS=() BOUNCER_PID=""
 cleanup() {
-  [[ -n $SHIM_PID ]] && kill -TERM "$SHIM_PID" 2>/dev/null || true
-  [[ -n $BOUNCER_PID ]] && kill -TERM "$BOUNCER_PID" 2>/dev/null || true
+  for pid in "${SHIM_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  if [[ -n $BOUNCER_PID ]]; then kill -TERM "$BOUNCER_PID" 2>/dev/null || true; fi
   "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -41,9 +51,19 @@ trap cleanup EXIT
 "$PG_BIN/pgbench" -i -q -s 10 -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres >/dev/null 2>&1
 
 mkdir -p "$WORK/rules"
-"$PGSHIM" serve --listen "127.0.0.1:$SHIM_PORT" --upstream "127.0.0.1:$PG_PORT" --rules "$WORK/rules" \
-  --upstream-tls disable --threads "$THREADS" --log-level warn >"$WORK/pgshim.log" 2>&1 &
-SHIM_PID=$!
+# One pgshim per worker count, on consecutive ports from SHIM_PORT: "name:pid:port".
+TARGETS=("direct::$PG_PORT")
+port=$SHIM_PORT
+for threads in $THREAD_COUNTS; do
+  name=pgshim-$threads threads_flag=(--threads "$threads")
+  [[ $threads == default ]] && name=pgshim threads_flag=()
+  setsid "$PGSHIM" serve --listen "127.0.0.1:$port" --upstream "127.0.0.1:$PG_PORT" --rules "$WORK/rules" \
+    --upstream-tls disable "${threads_flag[@]}" --log-level warn >"$WORK/$name.log" 2>&1 &
+  SHIM_PIDS+=("$!")
+  TARGETS+=("$name:$!:$port")
+  port=$((port + 1))
+done
+[[ $BOUNCER_PORT -ge $SHIM_PORT && $BOUNCER_PORT -lt $port ]] && { echo "BOUNCER_PORT collides with a pgshim port" >&2; exit 1; }
 
 cat >"$WORK/pgbouncer.ini" <<INI
 [databases]
@@ -64,13 +84,14 @@ INI
 echo '"postgres" ""' >"$WORK/userlist.txt"
 chmod a+r "$WORK"/pgbouncer.ini "$WORK"/userlist.txt
 [[ $(id -u) -eq 0 ]] && chown postgres "$WORK"/pgbouncer.ini "$WORK"/userlist.txt
-"${AS_PG[@]}" /usr/sbin/pgbouncer "$WORK/pgbouncer.ini" >/dev/null 2>&1 &
+setsid "${AS_PG[@]}" /usr/sbin/pgbouncer "$WORK/pgbouncer.ini" >/dev/null 2>&1 &
 BOUNCER_PID=$!
-for port in "$SHIM_PORT" "$BOUNCER_PORT"; do
-  for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.1; done
+for target in "${TARGETS[@]:1}" "pgbouncer::$BOUNCER_PORT"; do
+  for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p "${target##*:}" && break; sleep 0.1; done
 done
 # runuser forks: find PgBouncer's own PID for its CPU time.
 BOUNCER_REAL=$(pgrep -f "pgbouncer $WORK/pgbouncer.ini" | tail -n 1)
+TARGETS+=("pgbouncer:$BOUNCER_REAL:$BOUNCER_PORT")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
@@ -88,12 +109,9 @@ for round in $(seq "$ROUNDS"); do
   for case in "${CASES[@]}"; do
     IFS='|' read -r name args per_tx <<<"$case"
     for clients in 1 16; do
-      for target in direct pgshim pgbouncer; do
-        case $target in
-          direct) port=$PG_PORT pid="" ;;
-          pgshim) port=$SHIM_PORT pid=$SHIM_PID ;;
-          pgbouncer) port=$BOUNCER_PORT pid=$BOUNCER_REAL ;;
-        esac
+      count=${#TARGETS[@]}
+      for ((i = 0; i < count; i++)); do
+        IFS=: read -r target pid port <<<"${TARGETS[(i + round) % count]}"
         before=0
         [[ -n $pid ]] && before=$(cpu_ticks "$pid")
         # shellcheck disable=SC2086
@@ -114,8 +132,10 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s, pgshim --threads $THREADS; medians"
-awk -F'\t' '
+echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s (pgshim: default workers, pgshim-N: --threads N); medians"
+VARIANTS=""
+for target in "${TARGETS[@]}"; do [[ $target == pgshim* ]] && VARIANTS="$VARIANTS ${target%%:*}"; done
+awk -F'\t' -v variants="$VARIANTS" '
   function median(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -124,12 +144,16 @@ awk -F'\t' '
   { key = $1 "\t" $2; tps[key, $3] = tps[key, $3] " " $4; cpu[key, $3] = cpu[key, $3] " " $5;
     if ($6 != "0") failed[key] = 1; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
   END {
-    printf "%-16s %3s %10s %10s %10s %8s %8s %10s %10s\n", "case", "-c", "direct", "pgshim", "pgbouncer",
-           "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q"
+    nv = split(variants, variant, " ")
+    printf "%-16s %3s %-9s %10s %10s %10s %8s %8s %10s %10s\n", "case", "-c", "pgshim", "direct", "pgshim",
+           "pgbouncer", "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, p, "\t")
-      d = median(tps[k, "direct"]); s = median(tps[k, "pgshim"]); b = median(tps[k, "pgbouncer"])
-      printf "%-16s %3s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f%s\n", p[1], p[2], d, s, b, s / d, s / b,
-             median(cpu[k, "pgshim"]), median(cpu[k, "pgbouncer"]), (k in failed) ? "  FAILURES" : ""
+      d = median(tps[k, "direct"]); b = median(tps[k, "pgbouncer"])
+      for (v = 1; v <= nv; v++) {
+        s = median(tps[k, variant[v]])
+        printf "%-16s %3s %-9s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f%s\n", p[1], p[2], variant[v], d, s, b,
+               s / d, s / b, median(cpu[k, variant[v]]), median(cpu[k, "pgbouncer"]), (k in failed) ? "  FAILURES" : ""
+      }
     }
   }' "$RESULTS"
