@@ -18,7 +18,7 @@ std::optional<int> cpus_of_quota(std::string_view cpu_max) {
   if (space == std::string_view::npos) return std::nullopt;
   const std::string_view quota_text = cpu_max.substr(0, space);
   std::string_view period_text = cpu_max.substr(space + 1);
-  while (!period_text.empty() && (period_text.back() == '\n' || period_text.back() == ' ')) period_text.remove_suffix(1);
+  while (period_text.ends_with('\n') || period_text.ends_with(' ')) period_text.remove_suffix(1);
   const auto number = [](std::string_view text) -> std::optional<long long> {
     long long value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

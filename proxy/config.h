@@ -45,9 +45,7 @@ struct Config {
   std::string log_level = "info";
 };
 
-// Parses "HOST:PORT", "[V6]:PORT", "/path/.s.PGSQL.5432" or "/dir:PORT" (a Unix
-// socket directory and port, as libpq spells them).
-[[nodiscard]] // The CPUs this process may run on: its affinity mask, capped by the CPU quota
+// The CPUs this process may run on: its affinity mask, capped by the CPU quota
 // of its cgroup and the cgroups above it (cgroup v2 cpu.max, rounded up), and
 // by 256. At least 1.
 [[nodiscard]] int available_cpus();
@@ -55,7 +53,9 @@ struct Config {
 // rounded up; nullopt for no limit or a line that does not parse.
 [[nodiscard]] std::optional<int> cpus_of_quota(std::string_view cpu_max);
 
-std::optional<Endpoint> parse_endpoint(const std::string& text, std::string& error);
+// Parses "HOST:PORT", "[V6]:PORT", "/path/.s.PGSQL.5432" or "/dir:PORT" (a Unix
+// socket directory and port, as libpq spells them).
+[[nodiscard]] std::optional<Endpoint> parse_endpoint(const std::string& text, std::string& error);
 [[nodiscard]] std::optional<UpstreamTls> parse_upstream_tls(const std::string& text);
 
 // Reads pgshim.yaml into `config`. Returns false with `error` as "file:line:column: sentence".
