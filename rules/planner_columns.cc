@@ -78,7 +78,11 @@ std::optional<Planner::Binding> Planner::bind_qualified(const ColumnRefSite& sit
   for (int s = site.scope; s >= 0; s = model_.scopes[static_cast<std::size_t>(s)].parent) {
     for (const parser::ScopeItem& item : model_.scopes[static_cast<std::size_t>(s)].items) {
       if (item.refname != qualifier) continue;
-      if (item.kind == ScopeItemKind::kExcluded) return Binding{item.relation, true};
+      if (item.kind == ScopeItemKind::kExcluded) {
+        // The row proposed to the INSERT's target: a target without rules reads as it is.
+        if (!is_explicit(item.relation)) return std::nullopt;
+        return Binding{item.relation, true};
+      }
       if (item.kind == ScopeItemKind::kOpaque) return std::nullopt;
       const parser::RelationRef& ref = model_.relations[static_cast<std::size_t>(item.relation)];
       if (!schema.empty() && (!ref.alias.empty() || schema_.resolve_schema(ref.schema, ref.name) != schema)) {

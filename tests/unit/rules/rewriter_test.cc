@@ -260,3 +260,19 @@ TEST(Rewriter, UpdateOfDroppedColumnsOnlyAssignsAnAssignableColumnToItself) {
 
 }  // namespace
 }  // namespace pgshim::rules
+
+namespace pgshim::rules {
+namespace {
+
+// `excluded` is the row an INSERT proposes to its own target: when that target
+// has no rules, `excluded.<name>` is the target's column even if a rule table
+// written by the same statement has a column of that name that reads differently.
+TEST(Rewriter, ExcludedOfATargetWithoutRulesIsLeftAlone) {
+  const auto r = run(Phase::kExpanded, ClientVersion::kNew,
+                     "WITH u AS (UPDATE users SET email = 'e' RETURNING id) INSERT INTO audit (id, note) "
+                     "SELECT id, 'n' FROM u ON CONFLICT (id) DO UPDATE SET note = excluded.display_name");
+  EXPECT_EQ(r.status, RewriteStatus::kUnchanged) << r.sql << r.message;
+}
+
+}  // namespace
+}  // namespace pgshim::rules
