@@ -49,9 +49,9 @@ Server::Server(Config config) {
   }
   for (auto& worker : workers_) guards_.push_back(asio::make_work_guard(*worker));
   if (context_.config.batch_sends) {
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
+    for (auto& worker : workers_) {
       std::string reason;
-      send_batches_.push_back(SendBatch::create(reason));
+      send_batches_.push_back(SendBatch::create(worker->get_executor(), reason));
       if (send_batches_.back() == nullptr) {
         spdlog::warn("io_uring unavailable ({}): each message is sent on its own", reason);
         send_batches_.clear();
@@ -174,12 +174,8 @@ int Server::run() {
   for (std::size_t i = 0; i < workers_.size(); ++i) watch_ends(i);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
-    threads.emplace_back([this, worker = workers_[i].get()] {
-      if (SendBatch* batch = send_batch_of(*worker)) batch->attach_to_this_thread();
-      worker->run();
-    });
+    threads.emplace_back([worker = workers_[i].get()] { worker->run(); });
   }
-  if (SendBatch* batch = send_batch_of(*workers_.front())) batch->attach_to_this_thread();
   workers_.front()->run();
   for (auto& thread : threads) thread.join();
   spdlog::info("pgshim stopped");

@@ -125,18 +125,13 @@ struct Session::Pump final : EdgeReader, SendBatch::Sender {
         to(to),
         from_client(from_client),
         buffer(kBufferSize),
-        batched(session.sends_ != nullptr && from.reads_at_edges() && to.reads_at_edges()) {
-    if (batched) to.watch_writable();
-  }
+        batched(session.sends_ != nullptr && from.reads_at_edges() && to.reads_at_edges()) {}
 
   // An edge while the coroutine waits: passes run here, without it, until one
   // stops on something that must wait (or the socket is empty). While the
   // batch holds a send of this pump's bytes, reading waits for its report.
   bool on_readable() override {
-    if (sending) {
-      session.sends_->defer_read();  // read in on_sent()
-      return true;
-    }
+    if (sending) return true;
     for (;;) {
       const std::size_t n = from.read_now(buffer.prepare(need), read_error);
       if (read_error == asio::error::would_block) {
@@ -275,10 +270,7 @@ Session::Step Session::pass(Pump& p, std::size_t n) {
   if (step == Step::kReadSchema) return step;
   if (!p.out.empty() && p.batched) {
     p.sending = true;
-    // The report may wait for the reactor's next event only when nothing is left
-    // to do without one: the pump does not end, and its socket holds no bytes
-    // it has not read (their edge has passed).
-    sends_->queue(p.to.plain_handle(), p.out.buffers(), p, !p.end && p.from.drained());
+    sends_->queue(p.to.plain_handle(), p.out.buffers(), p);
     return Step::kSending;
   }
   boost::system::error_code ec;

@@ -26,15 +26,6 @@ int Stream::plain_handle() {
   return tcp_layer().native_handle();
 }
 
-void Stream::watch_writable() {
-  const auto ignore = [](boost::system::error_code) {};
-  if (auto* u = std::get_if<unix_socket>(&stream_)) {
-    u->async_wait(asio::socket_base::wait_write, ignore);
-  } else {
-    tcp_layer().async_wait(asio::socket_base::wait_write, ignore);
-  }
-}
-
 asio::awaitable<IoResult> Stream::write(std::span<const asio::const_buffer> pieces) {
   boost::system::error_code ec;
   std::size_t sent = 0;

@@ -55,9 +55,6 @@ class Stream {
   // operation_aborted after cancel() or close().
   [[nodiscard]] bool reads_at_edges() const { return !is_tls(); }
   std::size_t read_now(asio::mutable_buffer buffer, boost::system::error_code& ec);
-  // True when read_now() found the socket empty since its last edge (a short
-  // read or would_block): bytes that arrive from now on come with an edge.
-  [[nodiscard]] bool drained() const { return !edge_seen_; }
   asio::awaitable<std::tuple<boost::system::error_code>> wait_readable(EdgeReader& reader);
   // Ends a wait_readable() from outside its reader, with operation_aborted;
   // false when none is queued (none began, or it has already been ended).
@@ -65,11 +62,6 @@ class Stream {
   // The descriptor of the TCP or Unix socket (under TLS, of its TCP layer), for
   // sends made elsewhere (proxy/send_batch.h).
   [[nodiscard]] int plain_handle();
-  // Has the reactor told of the socket's writable edges from now on (Asio asks
-  // epoll for them at the first wait for writing). A send made elsewhere that
-  // finds the socket full is then followed by an event when it drains, which a
-  // wait in proxy/send_batch.h relies on; a socket that never fills gives none.
-  void watch_writable();
   // Reads exactly buffer.size() bytes.
   asio::awaitable<IoResult> read_exactly(asio::mutable_buffer buffer) {
     return std::visit([&](auto& s) { return asio::async_read(lowest(s), buffer, kAsTuple); }, stream_);
