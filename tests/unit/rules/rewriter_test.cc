@@ -258,12 +258,6 @@ TEST(Rewriter, UpdateOfDroppedColumnsOnlyAssignsAnAssignableColumnToItself) {
   EXPECT_EQ(r.sql, "UPDATE users SET email = users.email WHERE id = 1");
 }
 
-}  // namespace
-}  // namespace pgshim::rules
-
-namespace pgshim::rules {
-namespace {
-
 // `excluded` is the row an INSERT proposes to its own target: when that target
 // has no rules, `excluded.<name>` is the target's column even if a rule table
 // written by the same statement has a column of that name that reads differently.
