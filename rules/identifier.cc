@@ -61,6 +61,11 @@ bool parse_quoted(std::string_view part, std::string& out, std::string& error) {
     error = "'\"\"' is an empty quoted identifier; put a name between the double quotes";
     return false;
   }
+  // SQL text ends at a zero byte: no statement can name it.
+  if (out.find('\0') != std::string::npos) {
+    error = "a quoted identifier contains a zero byte, which no PostgreSQL name can hold; remove it";
+    return false;
+  }
   return true;
 }
 

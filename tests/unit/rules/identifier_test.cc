@@ -42,6 +42,8 @@ TEST(IdentifierTest, Rejects) {
   EXPECT_EQ(error_of("\"ab\"c"),
             "'\"ab\"c' has text after its closing double quote; quote the whole name or none of "
             "it");
+  EXPECT_EQ(error_of(std::string("\"a\0b\"", 5)),
+            "a quoted identifier contains a zero byte, which no PostgreSQL name can hold; remove it");
   EXPECT_EQ(error_of("1abc"),
             "'1abc' is not a valid unquoted identifier (it must start with a letter or _); "
             "double-quote it if that is its real name");
