@@ -1,6 +1,7 @@
 #include "parser/prepared_commands.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "parser/lexer.h"
 #include "parser/raw_tree.h"
@@ -101,16 +102,56 @@ class Collector {
 }  // namespace
 
 PreparedKeywords find_prepared_keywords(std::string_view sql) {
+  // Every Query and Parse passes here, so it looks at 16 bytes at a time for a
+  // pair of letters that each keyword holds and common SQL seldom does, and
+  // checks the whole keyword only around such a pair.
+  struct Keyword {
+    char first;           // the pair, lower case
+    char second;
+    std::size_t offset;   // where in the keyword the pair starts
+    std::string_view word;
+    bool executes;
+  };
+  static constexpr Keyword kKeywords[] = {
+      {'x', 'e', 1, "execute", true},
+      {'e', 'p', 2, "prepare", false},
+      {'s', 'c', 2, "discard", false},
+      {'l', 'l', 3, "deallocate", false},
+  };
+  using Bytes = unsigned char __attribute__((vector_size(16)));
+  // OR 0x20 lowers the letters A-Z and turns no other byte into a letter.
+  const auto lowered = [](const char* at) {
+    Bytes v;
+    std::memcpy(&v, at, sizeof v);
+    return v | 0x20;
+  };
   PreparedKeywords found;
-  for (std::size_t at = 0; at < sql.size() && !(found.changes && found.executes); ++at) {
-    switch (lower(sql[at])) {
-      case 'p': found.changes = found.changes || starts_with_keyword(sql, at, "prepare"); break;
-      case 'd':
-        found.changes = found.changes || starts_with_keyword(sql, at, "deallocate") ||
-                        starts_with_keyword(sql, at, "discard");
-        break;
-      case 'e': found.executes = found.executes || starts_with_keyword(sql, at, "execute"); break;
-      default: break;
+  for (std::size_t block = 0; block + 1 < sql.size(); block += 16) {
+    Bytes a;
+    Bytes b;
+    if (sql.size() - block >= 17) {
+      a = lowered(sql.data() + block);
+      b = lowered(sql.data() + block + 1);
+    } else {
+      char tail[33] = {};  // zeros end any pair at the end of `sql`
+      std::memcpy(tail, sql.data() + block, sql.size() - block);
+      a = lowered(tail);
+      b = lowered(tail + 1);
+    }
+    const auto pairs = ((a == 'x') & (b == 'e')) | ((a == 'e') & (b == 'p')) | ((a == 's') & (b == 'c')) |
+                       ((a == 'l') & (b == 'l'));
+    std::uint64_t halves[2];
+    std::memcpy(halves, &pairs, sizeof halves);
+    if ((halves[0] | halves[1]) == 0) continue;
+    for (std::size_t lane = 0; lane < 16 && block + lane + 1 < sql.size(); ++lane) {
+      if (pairs[lane] == 0) continue;
+      const std::size_t at = block + lane;
+      for (const Keyword& k : kKeywords) {
+        if (lower(sql[at]) == k.first && lower(sql[at + 1]) == k.second && at >= k.offset &&
+            starts_with_keyword(sql, at - k.offset, k.word)) {
+          (k.executes ? found.executes : found.changes) = true;
+        }
+      }
     }
   }
   return found;

@@ -91,5 +91,31 @@ TEST(PreparedCommands, KeywordGate) {
   EXPECT_EQ(find_prepared_keywords("SELECT 'prepar' || 'e'"), (PreparedKeywords{false, false}));
 }
 
+// The gate reads 16 bytes at a time: each keyword is found at every offset
+// across those blocks and the end of the text, and a cut-off one nowhere.
+TEST(PreparedCommands, KeywordGateAtEveryOffset) {
+  const std::pair<std::string, PreparedKeywords> cases[] = {
+      {"eXeCuTe", {false, true}},      {"PREPARE", {true, false}},  {"Deallocate", {true, false}},
+      {"disCARD", {true, false}},      {"execut", {false, false}},  {"prepar", {false, false}},
+      {"deallocat", {false, false}},   {"discar", {false, false}},  {"xecute", {false, false}},
+  };
+  for (const auto& [word, expected] : cases) {
+    for (std::size_t before = 0; before <= 40; ++before) {
+      // Filler holding the pairs the gate looks for, none of them in a keyword.
+      std::string filler;
+      while (filler.size() < before) filler += "null desc step next \xe9XE ";
+      filler.resize(before);
+      filler += ' ';
+      for (const std::string& after : {std::string(), std::string(" = $1"), std::string(17, ' ')}) {
+        const std::string sql = filler + word + after;
+        EXPECT_EQ(find_prepared_keywords(sql), expected) << sql;
+      }
+    }
+  }
+  EXPECT_EQ(find_prepared_keywords("null desc step next ll sc ep xe"), (PreparedKeywords{false, false}));
+  EXPECT_EQ(find_prepared_keywords(""), (PreparedKeywords{false, false}));
+  EXPECT_EQ(find_prepared_keywords("x"), (PreparedKeywords{false, false}));
+}
+
 }  // namespace
 }  // namespace pgshim::parser
