@@ -53,6 +53,10 @@ PreparedStatements::Expected& PreparedStatements::wait_for(char type, std::strin
   return e;
 }
 
+void PreparedStatements::wait_for_plain(char type, std::uint64_t sync_index) {
+  plain_.push_back(Plain{type, sync_index, next_order_++});
+}
+
 // Applies a client's change now, keeping what it replaces so that it can be undone.
 void PreparedStatements::change(Expected& e, std::string_view name, std::optional<PreparedStatement> statement) {
   e.effect = ReplyEffect::kClientChange;
@@ -65,13 +69,19 @@ void PreparedStatements::change(Expected& e, std::string_view name, std::optiona
 }
 
 void PreparedStatements::parsed(std::string_view name, PreparedStatement statement, std::uint64_t sync_index) {
-  Expected& e = wait_for('1', "", sync_index, false);
-  if (!name.empty()) change(e, name, std::move(statement));
+  if (name.empty()) {
+    wait_for_plain('1', sync_index);
+  } else {
+    change(wait_for('1', "", sync_index, false), name, std::move(statement));
+  }
 }
 
 void PreparedStatements::closed(char kind, std::string_view name, std::uint64_t sync_index) {
-  Expected& e = wait_for('3', "", sync_index, false);
-  if (kind == 'S') change(e, name, std::nullopt);
+  if (kind == 'S') {
+    change(wait_for('3', "", sync_index, false), name, std::nullopt);
+  } else {
+    wait_for_plain('3', sync_index);
+  }
 }
 
 void PreparedStatements::sql_prepare(std::string_view name, PreparedStatement statement, std::uint64_t sync_index,
@@ -100,7 +110,15 @@ void PreparedStatements::expect_own(char type, std::string_view tag, std::uint64
 }
 
 bool PreparedStatements::on_reply(char type, std::string_view body, std::uint64_t sync_index, bool& drop) {
-  if (!strict_.empty()) {
+  // The first reply waited for is a plain one or an Expected, whichever was sent first.
+  if (!plain_.empty() && (strict_.empty() || plain_.front().order < strict_.front().order)) {
+    const Plain& p = plain_.front();
+    if (p.sync_index == sync_index && p.type == type) {
+      drop = false;
+      plain_.pop_front();
+      return true;
+    }
+  } else if (!strict_.empty()) {
     const Expected& e = strict_.front();
     if (e.sync_index == sync_index && e.type == type && (type != 'C' || command_tag(body) == e.tag)) {
       drop = e.own;
@@ -148,6 +166,7 @@ void PreparedStatements::failed(Expected& e) {
 }
 
 void PreparedStatements::on_ready(std::uint64_t sync_index) {
+  while (!plain_.empty() && plain_.front().sync_index <= sync_index) plain_.pop_front();
   std::vector<Expected> missed;
   while (!strict_.empty() && strict_.front().sync_index <= sync_index) {
     missed.push_back(std::move(strict_.front()));

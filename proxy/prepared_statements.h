@@ -94,7 +94,7 @@ class PreparedStatements {
 
   // Whether the server's ParseComplete, BindComplete, CloseComplete or
   // CommandComplete must be held whole and shown to on_reply().
-  [[nodiscard]] bool awaits_replies() const { return !strict_.empty() || !loose_.empty(); }
+  [[nodiscard]] bool awaits_replies() const { return !strict_.empty() || !plain_.empty() || !loose_.empty(); }
   // A reply in batch `sync_index`; true when it was waited for, with `drop` set
   // when the client must not see it.
   bool on_reply(char type, std::string_view body, std::uint64_t sync_index, bool& drop);
@@ -115,7 +115,17 @@ class PreparedStatements {
     std::vector<std::pair<std::string, PreparedStatement>> replaced;
   };
 
+  // A reply that changes nothing when it comes or fails to (to the client's
+  // unnamed Parse, or its Close of a portal): only its place among the others
+  // matters. Most Parse messages are unnamed, so it is kept this small.
+  struct Plain {
+    char type = 0;
+    std::uint64_t sync_index = 0;
+    std::uint64_t order = 0;
+  };
+
   Expected& wait_for(char type, std::string_view tag, std::uint64_t sync_index, bool loose);
+  void wait_for_plain(char type, std::uint64_t sync_index);
   void change(Expected& e, std::string_view name, std::optional<PreparedStatement> statement);
   void arrived(const Expected& e);
   void failed(Expected& e);
@@ -123,7 +133,8 @@ class PreparedStatements {
   std::uint64_t put(std::string_view name, PreparedStatement statement);
 
   std::unordered_map<std::string, PreparedStatement> statements_;
-  std::deque<Expected> strict_;  // in the order of their replies
+  std::deque<Expected> strict_;  // in the order of their replies, with plain_
+  std::deque<Plain> plain_;      // in the order of their replies, with strict_
   std::deque<Expected> loose_;   // PREPARE, DEALLOCATE and DISCARD ALL in Parse messages
   std::uint64_t next_serial_ = 1;
   std::uint64_t next_order_ = 0;

@@ -191,6 +191,33 @@ TEST(PreparedStatements, CommandsOfAParseAreWaitedForApartAndNeverDropped) {
   EXPECT_FALSE(statements.awaits_replies());
 }
 
+// The replies to an unnamed Parse and to the Close of a portal change nothing,
+// but keep their place among the proxy's own: the same types come in turn.
+TEST(PreparedStatements, PlainRepliesKeepTheirPlaceAmongTheProxysOwn) {
+  PreparedStatements statements;
+  statements.parsed("", PreparedStatement{}, 2);
+  statements.expect_own('1', "", 2, "s", ReplyEffect::kNone);
+  statements.closed('P', "portal", 2);
+  statements.expect_own('3', "", 2, "s", ReplyEffect::kNone);
+  statements.parsed("", PreparedStatement{}, 2);
+  EXPECT_TRUE(statements.awaits_replies());
+  EXPECT_EQ(reply(statements, '1', "", 2), "forwarded");
+  EXPECT_EQ(reply(statements, '1', "", 2), "dropped");
+  EXPECT_EQ(reply(statements, '3', "", 2), "forwarded");
+  EXPECT_EQ(reply(statements, '3', "", 2), "dropped");
+  EXPECT_EQ(reply(statements, '1', "", 2), "forwarded");
+  statements.on_ready(2);
+  EXPECT_FALSE(statements.awaits_replies());
+  // An error ends batch 3 before its unnamed Parse: batch 4's replies match their own.
+  statements.parsed("", PreparedStatement{}, 3);
+  statements.expect_own('1', "", 4, "s", ReplyEffect::kNone);
+  EXPECT_EQ(reply(statements, '1', "", 4), "other");
+  statements.on_ready(3);
+  EXPECT_EQ(reply(statements, '1', "", 4), "dropped");
+  statements.on_ready(4);
+  EXPECT_FALSE(statements.awaits_replies());
+}
+
 TEST(PreparedStatements, AnyStaleIsRememberedUntilSomethingChanges) {
   PreparedStatements statements;
   EXPECT_FALSE(statements.any_stale(kV1));
