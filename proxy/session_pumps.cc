@@ -133,12 +133,14 @@ struct Session::Pump final : EdgeReader, SendBatch::Sender {
   bool on_readable() override {
     if (sending) return true;
     for (;;) {
+      // Most passes end on a short read: the next edge tells of more.
+      if (from.drained()) return true;
       const std::size_t n = from.read_now(buffer.prepare(need), read_error);
-      if (read_error == asio::error::would_block) {
+      if (read_error) {
+        if (read_error != asio::error::would_block) return false;
         read_error.clear();
         return true;
       }
-      if (read_error) return false;
       stopped = session.pass(*this, n);
       if (stopped == Step::kSending) return true;
       if (stopped != Step::kRead) return false;

@@ -55,6 +55,9 @@ class Stream {
   // operation_aborted after cancel() or close().
   [[nodiscard]] bool reads_at_edges() const { return !is_tls(); }
   std::size_t read_now(asio::mutable_buffer buffer, boost::system::error_code& ec);
+  // True from a short read_now() to the next edge: read_now() would answer
+  // would_block without looking.
+  [[nodiscard]] bool drained() const { return !edge_seen_; }
   asio::awaitable<std::tuple<boost::system::error_code>> wait_readable(EdgeReader& reader);
   // Ends a wait_readable() from outside its reader, with operation_aborted;
   // false when none is queued (none began, or it has already been ended).
