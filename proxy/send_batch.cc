@@ -18,7 +18,7 @@ constexpr unsigned kRingEntries = 256;
 
 }  // namespace
 
-std::unique_ptr<SendBatch> SendBatch::create(boost::asio::any_io_executor executor, std::string& reason) {
+std::unique_ptr<SendBatch> SendBatch::create(boost::asio::io_context::executor_type executor, std::string& reason) {
   auto ring = std::make_unique<io_uring>();
   const int rc = io_uring_queue_init(kRingEntries, ring.get(), 0);
   if (rc < 0) {
@@ -28,7 +28,7 @@ std::unique_ptr<SendBatch> SendBatch::create(boost::asio::any_io_executor execut
   return std::unique_ptr<SendBatch>(new SendBatch(std::move(ring), std::move(executor)));
 }
 
-SendBatch::SendBatch(std::unique_ptr<io_uring> ring, boost::asio::any_io_executor executor)
+SendBatch::SendBatch(std::unique_ptr<io_uring> ring, boost::asio::io_context::executor_type executor)
     : ring_(std::move(ring)), ring_entries_(kRingEntries), executor_(std::move(executor)) {}
 
 SendBatch::~SendBatch() {

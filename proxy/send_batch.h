@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -45,7 +45,7 @@ class SendBatch {
   };
 
   // Null when the kernel refuses an io_uring; `reason` then says why.
-  static std::unique_ptr<SendBatch> create(boost::asio::any_io_executor executor, std::string& reason);
+  static std::unique_ptr<SendBatch> create(boost::asio::io_context::executor_type executor, std::string& reason);
   ~SendBatch();
   SendBatch(const SendBatch&) = delete;
   SendBatch& operator=(const SendBatch&) = delete;
@@ -70,13 +70,13 @@ class SendBatch {
     int result = 0;  // bytes sent, or -errno
   };
 
-  SendBatch(std::unique_ptr<io_uring> ring, boost::asio::any_io_executor executor);
+  SendBatch(std::unique_ptr<io_uring> ring, boost::asio::io_context::executor_type executor);
   // Submits sending_[first, last) and waits for their results (all come within the call).
   void submit(std::size_t first, std::size_t last);
 
   std::unique_ptr<io_uring> ring_;
   unsigned ring_entries_ = 0;
-  boost::asio::any_io_executor executor_;
+  boost::asio::io_context::executor_type executor_;
   std::vector<Entry> queued_;
   std::vector<Entry> sending_;
   bool flush_posted_ = false;
