@@ -124,7 +124,8 @@ for round in $(seq "$ROUNDS"); do
         failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
         cpu_us=$(awk -v t="$((after - before))" -v hz="$TICK" -v n="$tx" -v k="$per_tx" \
           'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / (n * k); else print 0 }')
-        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$clients" "$target" "$tps" "$cpu_us" "${failed:-?}" >>"$RESULTS"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$clients" "$target" "$tps" "$cpu_us" "${failed:-?}" "$round" \
+          >>"$RESULTS"
         echo "round $round $name -c $clients $target: tps=$tps cpu_us/query=$cpu_us failed=${failed:-?}" >&2
       done
     done
@@ -132,7 +133,8 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s (pgshim: default workers, pgshim-N: --threads N); medians"
+echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s (pgshim: default workers, pgshim-N: --threads N); medians."
+echo "tps>=pgb, cpu<pgb: in how many rounds pgshim's TPS was at least PgBouncer's, and its CPU per query below it"
 VARIANTS=""
 for target in "${TARGETS[@]}"; do [[ $target == pgshim* ]] && VARIANTS="$VARIANTS ${target%%:*}"; done
 awk -F'\t' -v variants="$VARIANTS" '
@@ -142,18 +144,25 @@ awk -F'\t' -v variants="$VARIANTS" '
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   { key = $1 "\t" $2; tps[key, $3] = tps[key, $3] " " $4; cpu[key, $3] = cpu[key, $3] " " $5;
-    if ($6 != "0") failed[key] = 1; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
+    if ($6 != "0") failed[key] = 1; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+    T[key, $3, $7] = $4; C[key, $3, $7] = $5; if ($7 > rounds) rounds = $7 }
   END {
     nv = split(variants, variant, " ")
-    printf "%-16s %3s %-9s %10s %10s %10s %8s %8s %10s %10s\n", "case", "-c", "pgshim", "direct", "pgshim",
-           "pgbouncer", "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q"
+    printf "%-16s %3s %-9s %10s %10s %10s %8s %8s %10s %10s %9s %9s\n", "case", "-c", "pgshim", "direct", "pgshim",
+           "pgbouncer", "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q", "tps>=pgb", "cpu<pgb"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, p, "\t")
       d = median(tps[k, "direct"]); b = median(tps[k, "pgbouncer"])
       for (v = 1; v <= nv; v++) {
         s = median(tps[k, variant[v]])
-        printf "%-16s %3s %-9s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f%s\n", p[1], p[2], variant[v], d, s, b,
-               s / d, s / b, median(cpu[k, variant[v]]), median(cpu[k, "pgbouncer"]), (k in failed) ? "  FAILURES" : ""
+        faster = 0; cheaper = 0
+        for (r = 1; r <= rounds; r++) {
+          faster += T[k, variant[v], r] + 0 >= T[k, "pgbouncer", r] + 0
+          cheaper += C[k, variant[v], r] + 0 < C[k, "pgbouncer", r] + 0
+        }
+        printf "%-16s %3s %-9s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f %9s %9s%s\n", p[1], p[2], variant[v], d,
+               s, b, s / d, s / b, median(cpu[k, variant[v]]), median(cpu[k, "pgbouncer"]), faster "/" rounds,
+               cheaper "/" rounds, (k in failed) ? "  FAILURES" : ""
       }
     }
   }' "$RESULTS"
