@@ -138,13 +138,14 @@ echo "tps>=pgb, cpu<pgb: in how many rounds pgshim's TPS was at least PgBouncer'
 VARIANTS=""
 for target in "${TARGETS[@]}"; do [[ $target == pgshim* ]] && VARIANTS="$VARIANTS ${target%%:*}"; done
 awk -F'\t' -v variants="$VARIANTS" '
-  function median(list,   n, a, i, j, t) {
-    n = split(list, a, " ")
+  # The median over the rounds of one case and target, from V[key, target, round].
+  function median(V, key, target,   n, a, r, i, j, t) {
+    n = 0
+    for (r = 1; r <= rounds; r++) if ((key, target, r) in V) a[++n] = V[key, target, r] + 0
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  { key = $1 "\t" $2; tps[key, $3] = tps[key, $3] " " $4; cpu[key, $3] = cpu[key, $3] " " $5;
-    if ($6 != "0") failed[key] = 1; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+  { key = $1 "\t" $2; if ($6 != "0") failed[key] = 1; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
     T[key, $3, $7] = $4; C[key, $3, $7] = $5; if ($7 > rounds) rounds = $7 }
   END {
     nv = split(variants, variant, " ")
@@ -152,16 +153,16 @@ awk -F'\t' -v variants="$VARIANTS" '
            "pgbouncer", "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q", "tps>=pgb", "cpu<pgb"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, p, "\t")
-      d = median(tps[k, "direct"]); b = median(tps[k, "pgbouncer"])
+      d = median(T, k, "direct"); b = median(T, k, "pgbouncer")
       for (v = 1; v <= nv; v++) {
-        s = median(tps[k, variant[v]])
+        s = median(T, k, variant[v])
         faster = 0; cheaper = 0
         for (r = 1; r <= rounds; r++) {
           faster += T[k, variant[v], r] + 0 >= T[k, "pgbouncer", r] + 0
           cheaper += C[k, variant[v], r] + 0 < C[k, "pgbouncer", r] + 0
         }
         printf "%-16s %3s %-9s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f %9s %9s%s\n", p[1], p[2], variant[v], d,
-               s, b, s / d, s / b, median(cpu[k, variant[v]]), median(cpu[k, "pgbouncer"]), faster "/" rounds,
+               s, b, s / d, s / b, median(C, k, variant[v]), median(C, k, "pgbouncer"), faster "/" rounds,
                cheaper "/" rounds, (k in failed) ? "  FAILURES" : ""
       }
     }
