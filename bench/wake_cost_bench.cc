@@ -6,7 +6,8 @@
 // cost several times what waking it on the sender's CPU does (bench/README.md,
 // "Tenth session").
 //
-//   build-bench/bench/wake_cost_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   cmake -S . -B build-wake -G Ninja && cmake --build build-wake --target wake_cost_bench
+//   ./build-wake/bench/wake_cost_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
 // Compare the CPU column (the sending thread's CPU time per send). Needs two CPUs.
 #include <netinet/in.h>
