@@ -1,10 +1,9 @@
 // What one loopback TCP send costs the sender's CPU when it wakes a sleeping
 // reader on the sender's own CPU, and on another one. A proxy makes two such
 // sends per query (to the server, to the client), so this is most of its CPU
-// per query in bench/pgbench_compare.sh, and the same for any proxy: on a
-// virtual machine whose idle vCPUs halt, waking a reader on another CPU can
-// cost several times what waking it on the sender's CPU does (bench/README.md,
-// "Tenth session").
+// per query in bench/pgbench_compare.sh, and the same for any proxy: on the
+// nested virtual machine of bench/README.md ("Tenth session"), waking a reader
+// on another CPU cost about three times what waking it on the sender's CPU did.
 //
 //   cmake -S . -B build-wake -G Ninja && cmake --build build-wake --target wake_cost_bench
 //   ./build-wake/bench/wake_cost_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
