@@ -6,8 +6,15 @@
 #
 #   bash bench/pgbench_compare.sh [ROUNDS] [SECONDS]
 #   PGSHIM_THREADS="1 2" bash bench/pgbench_compare.sh   # one pgshim per worker count
+#   PGSHIM_B=/path/to/other/pgshim bash bench/pgbench_compare.sh   # two builds, same run
 #
 # Without PGSHIM_THREADS, one pgshim with its default workers (one per CPU).
+# PGSHIM_B adds a second build (a change to measure against the one in build/),
+# started beside the first for each worker count and named pgshimB.
+#
+# Besides TPS and CPU per query, it reports each proxy's context switches per
+# query (voluntary and involuntary, every thread, from /proc/PID/task/*/status):
+# a proxy pays for each, and pays most when it is preempted by the peers it wakes.
 #
 # It starts and stops everything it needs (a throwaway PostgreSQL, pgshim,
 # PgBouncer); pgshim must be built (scripts/build.sh).
@@ -27,6 +34,8 @@ THREAD_COUNTS=${PGSHIM_THREADS:-default}
 PG_BIN=/usr/lib/postgresql/15/bin
 PGSHIM=$ROOT/build/proxy/pgshim
 [[ -x $PGSHIM ]] || { echo "build pgshim first: bash scripts/build.sh" >&2; exit 1; }
+PGSHIM_B=${PGSHIM_B:-}
+[[ -z $PGSHIM_B || -x $PGSHIM_B ]] || { echo "PGSHIM_B is not an executable: $PGSHIM_B" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/pgshim-bench-XXXXXX)
 PG_PORT=${PG_PORT:-57432}
 SHIM_PORT=${SHIM_PORT:-57440}  # and the ports after it, one per pgshim
@@ -55,13 +64,16 @@ mkdir -p "$WORK/rules"
 TARGETS=("direct::$PG_PORT")
 port=$SHIM_PORT
 for threads in $THREAD_COUNTS; do
-  name=pgshim-$threads threads_flag=(--threads "$threads")
-  [[ $threads == default ]] && name=pgshim threads_flag=()
-  setsid "$PGSHIM" serve --listen "127.0.0.1:$port" --upstream "127.0.0.1:$PG_PORT" --rules "$WORK/rules" \
-    --upstream-tls disable "${threads_flag[@]}" --log-level warn >"$WORK/$name.log" 2>&1 &
-  SHIM_PIDS+=("$!")
-  TARGETS+=("$name:$!:$port")
-  port=$((port + 1))
+  for build in pgshim ${PGSHIM_B:+pgshimB}; do
+    binary=$PGSHIM name=$build-$threads threads_flag=(--threads "$threads")
+    [[ $build == pgshimB ]] && binary=$PGSHIM_B
+    [[ $threads == default ]] && name=$build threads_flag=()
+    setsid "$binary" serve --listen "127.0.0.1:$port" --upstream "127.0.0.1:$PG_PORT" --rules "$WORK/rules" \
+      --upstream-tls disable "${threads_flag[@]}" --log-level warn >"$WORK/$name.log" 2>&1 &
+    SHIM_PIDS+=("$!")
+    TARGETS+=("$name:$!:$port")
+    port=$((port + 1))
+  done
 done
 [[ $BOUNCER_PORT -ge $SHIM_PORT && $BOUNCER_PORT -lt $port ]] && { echo "BOUNCER_PORT collides with a pgshim port" >&2; exit 1; }
 
@@ -94,6 +106,7 @@ BOUNCER_REAL=$(pgrep -f "pgbouncer $WORK/pgbouncer.ini" | tail -n 1)
 TARGETS+=("pgbouncer:$BOUNCER_REAL:$BOUNCER_PORT")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+switches() { cat "/proc/$1"/task/*/status | awk '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }'; }
 TICK=$(getconf CLK_TCK)
 
 # case name | pgbench arguments | statements per transaction
@@ -112,29 +125,32 @@ for round in $(seq "$ROUNDS"); do
       count=${#TARGETS[@]}
       for ((i = 0; i < count; i++)); do
         IFS=: read -r target pid port <<<"${TARGETS[(i + round) % count]}"
-        before=0
-        [[ -n $pid ]] && before=$(cpu_ticks "$pid")
+        before=0 switched=0
+        [[ -n $pid ]] && before=$(cpu_ticks "$pid") switched=$(switches "$pid")
         # shellcheck disable=SC2086
         out=$("$PG_BIN/pgbench" $args -c "$clients" -j "$((clients < 2 ? 1 : 2))" -T "$SECONDS_PER_RUN" \
           -h 127.0.0.1 -p "$port" -U postgres postgres 2>&1)
         after=0
-        [[ -n $pid ]] && after=$(cpu_ticks "$pid")
+        [[ -n $pid ]] && after=$(cpu_ticks "$pid") switched=$(($(switches "$pid") - switched))
         tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
         tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
         failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
-        cpu_us=$(awk -v t="$((after - before))" -v hz="$TICK" -v n="$tx" -v k="$per_tx" \
-          'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / (n * k); else print 0 }')
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$clients" "$target" "$tps" "$cpu_us" "${failed:-?}" "$round" \
-          >>"$RESULTS"
-        echo "round $round $name -c $clients $target: tps=$tps cpu_us/query=$cpu_us failed=${failed:-?}" >&2
+        read -r cpu_us sw_q < <(awk -v t="$((after - before))" -v hz="$TICK" -v n="$tx" -v k="$per_tx" -v sw="$switched" \
+          'BEGIN { if (n > 0) printf "%.2f %.3f\n", t / hz * 1e6 / (n * k), sw / (n * k); else print 0, 0 }')
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$clients" "$target" "$tps" "$cpu_us" "${failed:-?}" "$round" \
+          "$sw_q" >>"$RESULTS"
+        echo "round $round $name -c $clients $target: tps=$tps cpu_us/query=$cpu_us switches/query=$sw_q" \
+          "failed=${failed:-?}" >&2
       done
     done
   done
 done
 
 echo
-echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s (pgshim: default workers, pgshim-N: --threads N); medians."
-echo "tps>=pgb, cpu<pgb: in how many rounds pgshim's TPS was at least PgBouncer's, and its CPU per query below it"
+echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s (pgshim: default workers, pgshim-N: --threads N${PGSHIM_B:+;}" \
+  "${PGSHIM_B:+pgshimB: $PGSHIM_B}); medians."
+echo "tps>=pgb, cpu<pgb: in how many rounds pgshim's TPS was at least PgBouncer's, and its CPU per query below it;"
+echo "sw/q: the proxy's context switches per query"
 VARIANTS=""
 for target in "${TARGETS[@]}"; do [[ $target == pgshim* ]] && VARIANTS="$VARIANTS ${target%%:*}"; done
 awk -F'\t' -v variants="$VARIANTS" '
@@ -146,11 +162,12 @@ awk -F'\t' -v variants="$VARIANTS" '
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   { key = $1 "\t" $2; if ($6 != "0") failed[key] = 1; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-    T[key, $3, $7] = $4; C[key, $3, $7] = $5; if ($7 > rounds) rounds = $7 }
+    T[key, $3, $7] = $4; C[key, $3, $7] = $5; S[key, $3, $7] = $8; if ($7 > rounds) rounds = $7 }
   END {
     nv = split(variants, variant, " ")
-    printf "%-16s %3s %-9s %10s %10s %10s %8s %8s %10s %10s %9s %9s\n", "case", "-c", "pgshim", "direct", "pgshim",
-           "pgbouncer", "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q", "tps>=pgb", "cpu<pgb"
+    printf "%-16s %3s %-9s %10s %10s %10s %8s %8s %10s %10s %9s %9s %9s %9s\n", "case", "-c", "pgshim", "direct",
+           "pgshim", "pgbouncer", "shim/dir", "shim/pgb", "shim_us/q", "pgb_us/q", "tps>=pgb", "cpu<pgb", "shim_sw/q",
+           "pgb_sw/q"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, p, "\t")
       d = median(T, k, "direct"); b = median(T, k, "pgbouncer")
@@ -161,9 +178,9 @@ awk -F'\t' -v variants="$VARIANTS" '
           faster += T[k, variant[v], r] + 0 >= T[k, "pgbouncer", r] + 0
           cheaper += C[k, variant[v], r] + 0 < C[k, "pgbouncer", r] + 0
         }
-        printf "%-16s %3s %-9s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f %9s %9s%s\n", p[1], p[2], variant[v], d,
-               s, b, s / d, s / b, median(C, k, variant[v]), median(C, k, "pgbouncer"), faster "/" rounds,
-               cheaper "/" rounds, (k in failed) ? "  FAILURES" : ""
+        printf "%-16s %3s %-9s %10.0f %10.0f %10.0f %8.2f %8.2f %10.2f %10.2f %9s %9s %9.3f %9.3f%s\n", p[1], p[2],
+               variant[v], d, s, b, s / d, s / b, median(C, k, variant[v]), median(C, k, "pgbouncer"), faster "/" rounds,
+               cheaper "/" rounds, median(S, k, variant[v]), median(S, k, "pgbouncer"), (k in failed) ? "  FAILURES" : ""
       }
     }
   }' "$RESULTS"
