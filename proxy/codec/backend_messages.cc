@@ -11,11 +11,6 @@ namespace {
 using detail::BodyReader;
 using detail::to_status;
 
-void append_string(std::string& out, std::string_view s) {
-  out.append(s);
-  out.push_back('\0');
-}
-
 // Name terminator plus the fixed part of a field: table oid, column, type oid,
 // type size, type modifier, format.
 constexpr std::size_t kMinFieldSize = 1 + 4 + 2 + 4 + 2 + 4 + 2;

@@ -136,6 +136,11 @@ void append_u16(std::string& out, std::uint16_t v) {
   out.append(bytes, 2);
 }
 
+void append_string(std::string& out, std::string_view s) {
+  out.append(s);
+  out.push_back('\0');
+}
+
 std::size_t begin_message(std::string& out, char type) {
   const std::size_t start = out.size();
   out.push_back(type);

@@ -61,6 +61,8 @@ struct Header {
 }
 void append_u32(std::string& out, std::uint32_t v);
 void append_u16(std::string& out, std::uint16_t v);
+// A string and its zero terminator, as every protocol string is sent.
+void append_string(std::string& out, std::string_view s);
 
 // Starts a regular message of `type` in `out` with a placeholder length;
 // finish_message patches the length once the body has been appended.

@@ -10,11 +10,6 @@ namespace {
 using detail::BodyReader;
 using detail::to_status;
 
-void append_string(std::string& out, std::string_view s) {
-  out.append(s);
-  out.push_back('\0');
-}
-
 // Describe and Close share their body: a kind byte and a name.
 bool read_kind_and_name(BodyReader& r, char& kind, std::string_view& name) {
   std::uint8_t k = 0;

@@ -68,11 +68,6 @@ DecodeStatus decode_startup_message(std::string_view packet, std::uint32_t proto
   return DecodeStatus::kOk;
 }
 
-void append_string(std::string& out, std::string_view s) {
-  out.append(s);
-  out.push_back('\0');
-}
-
 }  // namespace
 
 std::string_view StartupPacket::param(std::string_view name) const {
