@@ -147,8 +147,8 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s (pgshim: default workers, pgshim-N: --threads N${PGSHIM_B:+;}" \
-  "${PGSHIM_B:+pgshimB: $PGSHIM_B}); medians."
+echo "pgbench, $ROUNDS interleaved rounds of ${SECONDS_PER_RUN}s (pgshim: default workers, pgshim-N: --threads N${PGSHIM_B:+;\
+ pgshimB: $PGSHIM_B}); medians."
 echo "tps>=pgb, cpu<pgb: in how many rounds pgshim's TPS was at least PgBouncer's, and its CPU per query below it;"
 echo "sw/q: the proxy's context switches per query"
 VARIANTS=""
