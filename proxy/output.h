@@ -36,7 +36,7 @@ class Output {
   [[nodiscard]] bool empty() const { return pieces_.empty() && run_size_ == 0; }
   void clear() {
     pieces_.clear();
-    owned_.clear();
+    if (!owned_.empty()) owned_.clear();  // most passes own nothing: skip the deque's walk
     run_size_ = 0;
   }
 

@@ -70,7 +70,7 @@ void PreparedStatements::change(Expected& e, std::string_view name, std::optiona
 
 void PreparedStatements::parsed(std::string_view name, PreparedStatement statement, std::uint64_t sync_index) {
   if (name.empty()) {
-    wait_for_plain('1', sync_index);
+    parsed_unnamed(sync_index);
   } else {
     change(wait_for('1', "", sync_index, false), name, std::move(statement));
   }

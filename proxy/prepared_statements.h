@@ -77,6 +77,9 @@ class PreparedStatements {
 
   // The client's Parse in batch `sync_index` (an unnamed one is only waited for).
   void parsed(std::string_view name, PreparedStatement statement, std::uint64_t sync_index);
+  // The client's Parse of the unnamed statement: parsed("", {}, sync_index)
+  // without building the statement nothing keeps (most Parse messages).
+  void parsed_unnamed(std::uint64_t sync_index) { wait_for_plain('1', sync_index); }
   // The client's Close of a statement or portal, in batch `sync_index`.
   void closed(char kind, std::string_view name, std::uint64_t sync_index);
 

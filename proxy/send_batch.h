@@ -62,11 +62,14 @@ class SendBatch {
 
  private:
   struct Entry {
+    // Leaves `iov` and `message` unset: queue() fills the first `count` pieces
+    // and submit() the header, and zeroing them was most of queuing a send.
+    Entry() {}  // not `= default`, which emplace_back() would zero the whole Entry with
     int fd = -1;
     Sender* sender = nullptr;
-    SendPieces iov{};
+    SendPieces iov;
     std::size_t count = 0;
-    msghdr message{};
+    msghdr message;
     int result = 0;  // bytes sent, or -errno
   };
 

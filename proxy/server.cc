@@ -43,9 +43,12 @@ Server::Server(Config config) {
   context_.config = std::move(config);
   if (context_.config.threads == 0) context_.config.threads = available_cpus();
   spdlog::info("{} worker thread(s)", context_.config.threads);
-  // A concurrency hint of 1: each io_context is run by exactly one thread.
+  // Each io_context is run by exactly one thread, and only that thread starts,
+  // performs or cancels operations on its sockets: their reactor needs no lock
+  // per socket. Other threads only post to it (the scheduler keeps its lock) and
+  // register the sockets the acceptor hands it (so does the registration).
   for (int i = 0; i < context_.config.threads; ++i) {
-    workers_.push_back(std::make_unique<asio::io_context>(1));
+    workers_.push_back(std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO));
   }
   for (auto& worker : workers_) guards_.push_back(asio::make_work_guard(*worker));
   if (context_.config.batch_sends) {

@@ -233,14 +233,16 @@ void Session::before_statement_use(std::string_view name, PreparedStatement& sta
 
 void Session::remember_statement(const codec::Parse& parse) {
   if (!tracks_statements()) return;
-  PreparedStatement p;
-  if (!parse.statement.empty()) {
-    p.original = std::string(parse.query);
-    p.param_types = parse.param_types;
-    p.executes = std::move(last_executes_);
-    p.sent = last_sent_.empty() ? p.original : last_sent_;
-    p.stamp = stamp();
+  if (parse.statement.empty()) {
+    statements_.parsed_unnamed(syncs_sent_ + 1);
+    return;
   }
+  PreparedStatement p;
+  p.original = std::string(parse.query);
+  p.param_types = parse.param_types;
+  p.executes = std::move(last_executes_);
+  p.sent = last_sent_.empty() ? p.original : last_sent_;
+  p.stamp = stamp();
   statements_.parsed(parse.statement, std::move(p), syncs_sent_ + 1);
 }
 

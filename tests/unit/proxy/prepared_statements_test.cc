@@ -199,7 +199,7 @@ TEST(PreparedStatements, PlainRepliesKeepTheirPlaceAmongTheProxysOwn) {
   statements.expect_own('1', "", 2, "s", ReplyEffect::kNone);
   statements.closed('P', "portal", 2);
   statements.expect_own('3', "", 2, "s", ReplyEffect::kNone);
-  statements.parsed("", PreparedStatement{}, 2);
+  statements.parsed_unnamed(2);  // what the session calls: parsed("", ...) without a statement
   EXPECT_TRUE(statements.awaits_replies());
   EXPECT_EQ(reply(statements, '1', "", 2), "forwarded");
   EXPECT_EQ(reply(statements, '1', "", 2), "dropped");
@@ -209,7 +209,7 @@ TEST(PreparedStatements, PlainRepliesKeepTheirPlaceAmongTheProxysOwn) {
   statements.on_ready(2);
   EXPECT_FALSE(statements.awaits_replies());
   // An error ends batch 3 before its unnamed Parse: batch 4's replies match their own.
-  statements.parsed("", PreparedStatement{}, 3);
+  statements.parsed_unnamed(3);
   statements.expect_own('1', "", 4, "s", ReplyEffect::kNone);
   EXPECT_EQ(reply(statements, '1', "", 4), "other");
   statements.on_ready(3);
