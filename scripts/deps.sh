@@ -8,7 +8,7 @@ PACKAGES=(
   libboost1.81-dev libpg-query-dev libprotobuf-c-dev postgresql-server-dev-15
   libssl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpq-dev liburing-dev
-  postgresql-15 postgresql-client-15 pgbouncer openssl procps docker-compose
+  postgresql-15 postgresql-client-15 pgbouncer openssl procps docker-compose valgrind
   clang-14 libclang-rt-14-dev llvm-14
 )
 
